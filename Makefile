@@ -1,0 +1,29 @@
+# Klaxon: `make run` starts the service on the shipped example; `make test` runs every test.
+SHELL := /bin/bash
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CONFIG ?= klaxon.yaml
+
+.PHONY: run test build deps lint clean
+
+# libcurl's headers are the one system package Klaxon needs to build.
+deps:
+	@if ! pkg-config --exists libcurl 2>/dev/null || [ ! -f /usr/include/x86_64-linux-gnu/curl/curl.h -a ! -f /usr/include/curl/curl.h ]; then \
+		echo "installing libcurl4-openssl-dev"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libcurl4-openssl-dev pkg-config; \
+	fi
+
+build: deps
+	swift build
+
+run: build
+	swift run klaxon serve --config $(CONFIG)
+
+lint: build
+	swift run klaxon lint --config $(CONFIG)
+
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+clean:
+	rm -rf .build

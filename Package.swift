@@ -1,0 +1,94 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "klaxon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "klaxon", targets: ["klaxon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: [
+        // Pure domain: no I/O, `now` is always a parameter.
+        .target(name: "KlaxonCore"),
+        // YAML -> validated KlaxonCore values, every error with file:line:column.
+        .target(name: "KlaxonConfig", dependencies: [
+            "KlaxonCore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Ports and the services that run the core.
+        .target(name: "KlaxonEngine", dependencies: [
+            "KlaxonCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Storage adapters (SQLite through GRDB).
+        .target(name: "KlaxonStore", dependencies: [
+            "KlaxonEngine", "KlaxonCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Async HTTP (and SMTP) over libcurl's multi interface.
+        .target(name: "KlaxonCurl", dependencies: ["CCurl"]),
+        // One notifier per channel kind, Mustache rendering, retry classification.
+        .target(name: "KlaxonDelivery", dependencies: [
+            "KlaxonEngine", "KlaxonCore", "KlaxonCurl",
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Hummingbird routes: ingest, Slack, REST API, health, metrics.
+        .target(name: "KlaxonHTTP", dependencies: [
+            "KlaxonEngine", "KlaxonCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // The one composition root.
+        .executableTarget(name: "klaxon", dependencies: [
+            "KlaxonCore", "KlaxonConfig", "KlaxonEngine", "KlaxonStore",
+            "KlaxonCurl", "KlaxonDelivery", "KlaxonHTTP",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+
+        .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore"]),
+        .testTarget(name: "KlaxonConfigTests", dependencies: ["KlaxonConfig", "KlaxonCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "KlaxonEngineTests", dependencies: ["KlaxonEngine", "KlaxonCore", "KlaxonStore"]),
+        .testTarget(name: "KlaxonStoreTests", dependencies: ["KlaxonStore", "KlaxonEngine", "KlaxonCore"]),
+        .testTarget(name: "KlaxonCurlTests", dependencies: [
+            "KlaxonCurl",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .testTarget(name: "KlaxonDeliveryTests", dependencies: [
+            "KlaxonDelivery", "KlaxonEngine", "KlaxonCore", "KlaxonCurl",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .testTarget(name: "KlaxonHTTPTests", dependencies: [
+            "KlaxonHTTP", "KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "KlaxonEndToEndTests", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+    ]
+)

@@ -1,0 +1,93 @@
+import Foundation
+
+/// A link attached to an alert (runbook, dashboard, panel, silence…).
+public struct AlertLink: Sendable, Hashable, Codable {
+    public var href: String
+    public var text: String
+    public init(href: String, text: String) { self.href = href; self.text = text }
+}
+
+/// One signal from a source: an Alertmanager alert, a Grafana alert, a PagerDuty Events v2
+/// event or a generic JSON alert, normalised.
+public struct Alert: Sendable, Hashable, Codable {
+    /// Identifies the alert within its incident (Alertmanager fingerprint, dedup key…).
+    public var fingerprint: String
+    public var status: AlertStatus
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    /// Numeric values (Grafana `values`, PagerDuty numeric custom details).
+    public var values: [String: Double]
+    public var summary: String
+    public var source: String?
+    /// The source's own severity word (`critical`, `warning`…), if it had one.
+    public var sourceSeverity: String?
+    public var startsAt: Date?
+    public var endsAt: Date?
+    public var links: [AlertLink]
+
+    public init(
+        fingerprint: String, status: AlertStatus, labels: [String: String] = [:],
+        annotations: [String: String] = [:], values: [String: Double] = [:], summary: String,
+        source: String? = nil, sourceSeverity: String? = nil, startsAt: Date? = nil,
+        endsAt: Date? = nil, links: [AlertLink] = []
+    ) {
+        self.fingerprint = fingerprint
+        self.status = status
+        self.labels = labels
+        self.annotations = annotations
+        self.values = values
+        self.summary = summary
+        self.source = source
+        self.sourceSeverity = sourceSeverity
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.links = links
+    }
+
+    /// The value a matcher sees for `name`: labels first, then annotations, then values.
+    public func lookup(_ name: String) -> MatchValue? {
+        if let v = labels[name] { return .text(v) }
+        if let v = annotations[name] { return .text(v) }
+        if let v = values[name] { return .number(v) }
+        return nil
+    }
+}
+
+/// A value as seen by a matcher.
+public enum MatchValue: Sendable, Hashable {
+    case text(String)
+    case number(Double)
+
+    /// The text form (numbers without a trailing `.0`).
+    public var text: String {
+        switch self {
+        case .text(let s): return s
+        case .number(let d):
+            if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+            return String(d)
+        }
+    }
+
+    /// The numeric form, when the value is a number or text that reads as one.
+    public var number: Double? {
+        switch self {
+        case .number(let d): return d
+        case .text(let s): return Double(s.trimmingCharacters(in: .whitespaces))
+        }
+    }
+}
+
+/// Alerts that share one incident key, as they arrive from one request.
+public struct AlertBatch: Sendable, Hashable {
+    /// The source's grouping key (Alertmanager groupKey, PagerDuty dedup_key…); with the
+    /// integration name it forms the incident key.
+    public var groupKey: String
+    public var alerts: [Alert]
+    /// Shown as the incident title when the first alert has no summary.
+    public var title: String?
+    public init(groupKey: String, alerts: [Alert], title: String? = nil) {
+        self.groupKey = groupKey
+        self.alerts = alerts
+        self.title = title
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import KlaxonCore
+import Logging
+import Metrics
+
+/// An incident with its alerts and timeline, for the API.
+public struct IncidentDetail: Sendable {
+    public var incident: IncidentRecord
+    public var alerts: [StoredAlert]
+    public var timeline: [TimelineEntry]
+}
+
+/// The engine's front door: alerts in, people's actions in; state, timeline, timers and outbox
+/// written in one transaction per event, then the timer and delivery services woken.
+public final class IncidentService: Sendable {
+    public let store: any IncidentStore
+    public let clock: any KlaxonClock
+    public let runtime: Runtime
+    /// Signalled after a change that may have added a timer.
+    public let timerWakeup: Wakeup
+    /// Signalled after a change that may have queued a message.
+    public let deliveryWakeup: Wakeup
+    let logger: Logger
+
+    public init(store: any IncidentStore, clock: any KlaxonClock, runtime: Runtime,
+                timerWakeup: Wakeup = Wakeup(), deliveryWakeup: Wakeup = Wakeup(), logger: Logger = Logger(label: "klaxon.engine")) {
+        self.store = store; self.clock = clock; self.runtime = runtime
+        self.timerWakeup = timerWakeup; self.deliveryWakeup = deliveryWakeup; self.logger = logger
+    }
+
+    private func wakeServices() {
+        timerWakeup.signal()
+        deliveryWakeup.signal()
+    }
+
+    // MARK: - Ingest
+
+    /// Records a batch of alerts for one incident key: opens, updates or resolves the incident.
+    /// Committed before it returns. Returns the incident ids touched (none for a resolved
+    /// batch whose incident is unknown or already resolved).
+    public func ingest(integration: Integration, batch: AlertBatch) async throws -> [String] {
+        let snapshot = runtime.snapshot
+        let now = clock.now
+        let logger = self.logger
+        let result: (ids: [String], opened: IncidentRecord?) = try await store.write { tx in
+            try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, now: now, logger: logger)
+        }
+        Counter(label: "klaxon_alerts_received_total", dimensions: [("integration", integration.name)]).increment(by: batch.alerts.count)
+        if let opened = result.opened {
+            Counter(label: "klaxon_incidents_opened_total", dimensions: [("severity", opened.severity.rawValue), ("category", opened.category.rawValue)]).increment()
+            logger.info("incident opened", metadata: ["incident.id": "\(opened.id)", "incident.severity": "\(opened.severity)", "incident.team": "\(opened.team)"])
+        }
+        wakeServices()
+        return result.ids
+    }
+
+    static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: Integration, batch: AlertBatch,
+                       now: Date, logger: Logger) throws -> (ids: [String], opened: IncidentRecord?) {
+        let config = snapshot.config
+        let key = IncidentRecord.key(integration: integration.name, groupKey: batch.groupKey)
+        let classified = batch.alerts.map { ($0, snapshot.classifier.classify($0, integrationTeam: integration.team)) }
+        let writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
+
+        guard var incident = try tx.openIncident(key: key) else {
+            let firing = classified.filter { $0.0.status == .firing }
+            guard let lead = firing.max(by: { $0.1.severity < $1.1.severity }) else { return ([], nil) }
+            let number = try tx.nextIncidentNumber()
+            let c = lead.1
+            let title = lead.0.summary.isEmpty ? (batch.title ?? batch.groupKey) : lead.0.summary
+            var inc = IncidentRecord(number: number, key: key, integration: integration.name, title: title,
+                                     severity: firing.map(\.1.severity).max()!, category: c.category, team: c.team,
+                                     policy: c.policy, playbook: c.playbook, openedAt: now)
+            try tx.save(inc)
+            try tx.append(TimelineEntry(incident: number, at: now, kind: "incident.opened", actor: integration.name,
+                                        message: "Opened as \(inc.severity) \(inc.category.rawValue) for team \(inc.team)" + (c.playbook.map { " by playbook \($0)" } ?? "") + ": \(title)"))
+            for (alert, cl) in classified {
+                try tx.save(StoredAlert(incident: number, alert: alert, severity: cl.severity, receivedAt: now))
+                try tx.append(TimelineEntry(incident: number, at: now, kind: "alert.\(alert.status.rawValue)", actor: integration.name,
+                                            message: "\(alert.status == .firing ? "Firing" : "Resolved"): \(alert.summary)"))
+            }
+            if let policy = writer.policy(for: inc) {
+                let urgency = config.settings.urgency.urgency(for: inc.severity)
+                let (esc, effects) = Escalation.start(policy: policy, urgency: urgency, at: now)
+                inc.escalation = esc
+                if urgency == .none {
+                    try tx.append(TimelineEntry(incident: number, at: now, kind: "escalation.silent",
+                                                message: "Urgency none for \(inc.severity): nobody is paged"))
+                }
+                try writer.apply(effects, incident: inc)
+            } else {
+                try tx.append(TimelineEntry(incident: number, at: now, kind: "escalation.none",
+                                            message: "Team \(inc.team) has no escalation policy: nobody is paged"))
+            }
+            try tx.save(inc)
+            if firing.count < classified.count {
+                // Resolved alerts that came with the firing ones already count as resolved.
+                try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration.name, now: now)
+            }
+            return ([inc.id], inc)
+        }
+
+        // An open incident: record what changed.
+        let existing = Dictionary(try tx.alerts(of: incident.number).map { ($0.alert.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
+        var changed = false
+        for (alert, cl) in classified {
+            if let old = existing[alert.fingerprint], old.alert == alert { continue }
+            changed = true
+            try tx.save(StoredAlert(incident: incident.number, alert: alert, severity: cl.severity, receivedAt: now))
+            let verb = alert.status == .firing ? (existing[alert.fingerprint]?.alert.status == .firing ? "Updated" : "Firing") : "Resolved"
+            var message = "\(verb): \(alert.summary)"
+            if alert.status == .firing, incident.status == .acknowledged { message += " (incident acknowledged: nobody paged)" }
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "alert.\(alert.status.rawValue)", actor: integration.name, message: message))
+        }
+        guard changed else { return ([incident.id], nil) }
+        let all = try tx.alerts(of: incident.number)
+        let highest = all.map(\.severity).max() ?? incident.severity
+        if incident.severitySetBy == nil, highest > incident.severity {
+            let old = incident.severity
+            incident.severity = highest
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.severity_changed", actor: integration.name,
+                                        message: "Severity raised from \(old) to \(highest) by a new alert"))
+            if var esc = incident.escalation, let policy = writer.policy(for: incident) {
+                let effects = esc.severityChanged(to: config.settings.urgency.urgency(for: highest), policy: policy, at: now)
+                incident.escalation = esc
+                try writer.apply(effects, incident: incident)
+            }
+        }
+        try tx.save(incident)
+        try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
+        return ([incident.id], nil)
+    }
+
+    /// Resolves the incident when every one of its alerts is resolved.
+    private static func resolveIfDone(_ incident: inout IncidentRecord, tx: any StoreTransaction, writer: EffectWriter, actor: String, now: Date) throws {
+        let alerts = try tx.alerts(of: incident.number)
+        guard !alerts.isEmpty, alerts.allSatisfy({ $0.alert.status == .resolved }), incident.status != .resolved else { return }
+        try resolve(&incident, tx: tx, writer: writer, by: actor, note: "every alert resolved", now: now)
+    }
+
+    private static func resolve(_ incident: inout IncidentRecord, tx: any StoreTransaction, writer: EffectWriter, by: String, note: String?, now: Date) throws {
+        incident.status = .resolved
+        incident.resolvedAt = now
+        incident.resolvedBy = by
+        if var esc = incident.escalation {
+            let effects = esc.resolved(at: now)
+            incident.escalation = esc
+            try writer.apply(effects, incident: incident)
+        }
+        try tx.cancelTimers(incident: incident.number, kind: nil)
+        try tx.save(incident)
+        try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.resolved", actor: by,
+                                    message: "Resolved by \(by)" + (note.map { ": \($0)" } ?? "")))
+        try writer.refreshPages(of: incident)
+    }
+
+    // MARK: - People's actions
+
+    /// Acknowledge: stops every pending step (direct pages too). Acknowledging an acknowledged
+    /// incident changes nothing; a resolved one is a conflict.
+    public func acknowledge(_ number: Int, by person: String, note: String? = nil) async throws -> IncidentRecord {
+        try await act(number) { incident, tx, writer, now in
+            switch incident.status {
+            case .resolved: throw EngineError(.conflict, "\(incident.id) is already resolved.")
+            case .acknowledged: return false
+            case .triggered: break
+            }
+            incident.status = .acknowledged
+            incident.acknowledgedAt = now
+            incident.acknowledgedBy = person
+            if var esc = incident.escalation {
+                let effects = esc.acknowledged(at: now)
+                incident.escalation = esc
+                try writer.apply(effects, incident: incident)
+            }
+            try tx.cancelTimers(incident: incident.number, kind: .escalation)
+            try tx.save(incident)
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.acknowledged", actor: person,
+                                        message: "Acknowledged by \(person)" + (note.map { ": \($0)" } ?? "")))
+            try writer.refreshPages(of: incident)
+            return true
+        }
+    }
+
+    /// Resolve: stops everything.
+    public func resolve(_ number: Int, by person: String, note: String? = nil) async throws -> IncidentRecord {
+        try await act(number) { incident, tx, writer, now in
+            guard incident.status != .resolved else { return false }
+            try Self.resolve(&incident, tx: tx, writer: writer, by: person, note: note, now: now)
+            return true
+        }
+    }
+
+    /// Escalate: the next step fires now, and its delay counts from now.
+    public func escalate(_ number: Int, by person: String, note: String? = nil) async throws -> IncidentRecord {
+        try await act(number) { incident, tx, writer, now in
+            guard incident.status != .resolved else { throw EngineError(.conflict, "\(incident.id) is resolved; nothing to escalate.") }
+            guard var esc = incident.escalation, let policy = writer.policy(for: incident) else {
+                throw EngineError(.conflict, "\(incident.id) has no escalation policy to escalate through.")
+            }
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.escalated", actor: person,
+                                        message: "Escalated by \(person)" + (note.map { ": \($0)" } ?? "")))
+            let effects = esc.escalated(policy: policy, at: now)
+            incident.escalation = esc
+            if incident.status == .acknowledged { incident.status = .triggered }
+            try writer.apply(effects, incident: incident)
+            try tx.save(incident)
+            return true
+        }
+    }
+
+    private func act(_ number: Int, _ body: @escaping @Sendable (inout IncidentRecord, any StoreTransaction, EffectWriter, Date) throws -> Bool) async throws -> IncidentRecord {
+        let snapshot = runtime.snapshot
+        let now = clock.now
+        let logger = self.logger
+        let record: IncidentRecord = try await store.write { tx in
+            guard var incident = try tx.incident(number) else { throw EngineError(.notFound, "INC-\(number) does not exist.") }
+            let writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
+            _ = try body(&incident, tx, writer, now)
+            return incident
+        }
+        wakeServices()
+        return record
+    }
+
+    // MARK: - Reads
+
+    public func incidents(openOnly: Bool, limit: Int = 500) async throws -> [IncidentRecord] {
+        try await store.read { tx in try tx.incidents(statuses: openOnly ? [.triggered, .acknowledged] : nil, limit: limit) }
+    }
+
+    public func detail(_ number: Int) async throws -> IncidentDetail {
+        try await store.read { tx in
+            guard let inc = try tx.incident(number) else { throw EngineError(.notFound, "INC-\(number) does not exist.") }
+            return IncidentDetail(incident: inc, alerts: try tx.alerts(of: number), timeline: try tx.timeline(of: number))
+        }
+    }
+
+    /// Triggered incidents that paged `person` (for `/incident ack` without an id).
+    public func incidentsPaging(person: String) async throws -> [IncidentRecord] {
+        try await store.read { tx in
+            try tx.incidents(statuses: [.triggered], limit: 500).filter { inc in
+                try tx.outbox(of: inc.number).contains { m in
+                    if m.kind == .page, case .person(let id, _) = m.recipient, id == person { return true }
+                    return false
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import KlaxonCore
+
+/// The operations one store transaction offers. Everything the engine decides for one event
+/// (state, timeline, timers, outbox) is written through one of these, atomically.
+public protocol StoreTransaction {
+    func nextIncidentNumber() throws -> Int
+    func openIncident(key: String) throws -> IncidentRecord?
+    func incident(_ number: Int) throws -> IncidentRecord?
+    /// Inserts or updates by number.
+    func save(_ incident: IncidentRecord) throws
+    func incidents(statuses: [IncidentStatus]?, limit: Int) throws -> [IncidentRecord]
+    func alerts(of incident: Int) throws -> [StoredAlert]
+    /// Inserts or updates by (incident, fingerprint).
+    func save(_ alert: StoredAlert) throws
+    func append(_ entry: TimelineEntry) throws
+    func timeline(of incident: Int) throws -> [TimelineEntry]
+    @discardableResult func schedule(_ timer: TimerRecord) throws -> Int64
+    func cancelTimers(incident: Int, kind: TimerKind?) throws
+    func timers(of incident: Int) throws -> [TimerRecord]
+    func dueTimers(at: Date, limit: Int) throws -> [TimerRecord]
+    func timer(_ id: Int64) throws -> TimerRecord?
+    func markTimer(_ id: Int64, state: TimerState) throws
+    @discardableResult func enqueue(_ message: OutboxMessage) throws -> Int64
+    func outbox(of incident: Int) throws -> [OutboxMessage]
+    func outboxMessage(_ id: Int64) throws -> OutboxMessage?
+    func save(_ message: OutboxMessage) throws
+}
+
+/// The durable store behind the engine (SQLite by default).
+public protocol IncidentStore: Sendable {
+    /// Runs `body` in one write transaction; nothing of it is kept if it throws.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    /// The earliest pending timer's due time.
+    func nextTimerDue() async throws -> Date?
+    /// Moves up to `limit` due pending messages (and `sending` ones whose lease ran out) to
+    /// `sending` with a lease, and returns them.
+    func claimOutbox(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage]
+    /// The earliest time a pending message is due.
+    func nextOutboxDue() async throws -> Date?
+    /// Whether the store answers (readiness).
+    func ping() async throws
+}
+
+/// A message ready to be sent: the queued message plus everything a template needs.
+public struct OutboundMessage: Sendable {
+    public var message: OutboxMessage
+    public var channel: Channel
+    public var incident: IncidentRecord
+    public var alerts: [Alert]
+    public var timeline: [TimelineEntry]
+    public var playbook: Playbook?
+    /// The person paged, for `page`.
+    public var person: Person?
+    /// Everyone paged by this step (for "who else is being paged").
+    public var paged: [String]
+    /// The earlier message being updated in place, for `page.update`.
+    public var previous: ExternalRef?
+    public var publicURL: String
+    public var now: Date
+    /// The zone the reader sees times in.
+    public var readerZone: TimeZone
+
+    public init(message: OutboxMessage, channel: Channel, incident: IncidentRecord, alerts: [Alert], timeline: [TimelineEntry],
+                playbook: Playbook?, person: Person?, paged: [String], previous: ExternalRef?, publicURL: String, now: Date, readerZone: TimeZone) {
+        self.message = message; self.channel = channel; self.incident = incident; self.alerts = alerts
+        self.timeline = timeline; self.playbook = playbook; self.person = person; self.paged = paged
+        self.previous = previous; self.publicURL = publicURL; self.now = now; self.readerZone = readerZone
+    }
+}
+
+/// What became of one delivery attempt.
+public enum DeliveryOutcome: Sendable, Hashable {
+    case sent(ExternalRef?)
+    /// A passing failure (network, 5xx, 429): try again, after the given delay if the receiver named one.
+    case retry(after: TimeInterval?, reason: String)
+    /// A permanent failure (bad token, unknown channel): do not try again.
+    case failed(reason: String)
+}
+
+/// Sends messages through one configured channel.
+public protocol Notifier: Sendable {
+    func deliver(_ message: OutboundMessage) async -> DeliveryOutcome
+}

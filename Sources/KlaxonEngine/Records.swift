@@ -1,0 +1,160 @@
+import Foundation
+import KlaxonCore
+
+/// An incident as stored.
+public struct IncidentRecord: Sendable, Hashable, Codable {
+    public var number: Int
+    /// `integration name + group key`: alerts with the same key feed one incident.
+    public var key: String
+    public var integration: String
+    public var title: String
+    public var severity: Severity
+    /// Who set the severity by hand; then alerts no longer change it.
+    public var severitySetBy: String?
+    public var category: IncidentCategory
+    public var status: IncidentStatus
+    public var team: String
+    public var policy: String?
+    public var playbook: String?
+    public var openedAt: Date
+    public var acknowledgedAt: Date?
+    public var acknowledgedBy: String?
+    public var resolvedAt: Date?
+    public var resolvedBy: String?
+    public var escalation: Escalation?
+
+    public var id: String { "INC-\(number)" }
+
+    public init(number: Int, key: String, integration: String, title: String, severity: Severity, category: IncidentCategory,
+                status: IncidentStatus = .triggered, team: String, policy: String?, playbook: String?, openedAt: Date) {
+        self.number = number; self.key = key; self.integration = integration; self.title = title
+        self.severity = severity; self.category = category; self.status = status; self.team = team
+        self.policy = policy; self.playbook = playbook; self.openedAt = openedAt
+    }
+
+    /// Parses `INC-7` (case-insensitive) or `7`.
+    public static func number(from text: String) -> Int? {
+        let t = text.uppercased().hasPrefix("INC-") ? String(text.dropFirst(4)) : text
+        guard let n = Int(t), n > 0 else { return nil }
+        return n
+    }
+
+    public static func key(integration: String, groupKey: String) -> String { "\(integration)\u{1F}\(groupKey)" }
+}
+
+/// An alert as stored with its incident.
+public struct StoredAlert: Sendable, Hashable, Codable {
+    public var incident: Int
+    public var alert: Alert
+    /// What the alert was classified to when it last changed.
+    public var severity: Severity
+    public var receivedAt: Date
+    public init(incident: Int, alert: Alert, severity: Severity, receivedAt: Date) {
+        self.incident = incident; self.alert = alert; self.severity = severity; self.receivedAt = receivedAt
+    }
+}
+
+/// One line of an incident's append-only history.
+public struct TimelineEntry: Sendable, Hashable, Codable {
+    public var incident: Int
+    public var at: Date
+    /// Dotted kind: `incident.opened`, `alert.firing`, `page`, `escalation.step`, `timer.late`…
+    public var kind: String
+    public var actor: String?
+    public var message: String
+    public init(incident: Int, at: Date, kind: String, actor: String? = nil, message: String) {
+        self.incident = incident; self.at = at; self.kind = kind; self.actor = actor; self.message = message
+    }
+}
+
+public enum TimerKind: String, Sendable, Hashable, Codable {
+    case escalation
+    case stakeholder
+}
+
+public enum TimerState: String, Sendable, Hashable, Codable {
+    case pending, fired, cancelled
+}
+
+/// A wake-up stored with its incident, so nothing owed is forgotten over a restart.
+public struct TimerRecord: Sendable, Hashable, Codable {
+    public var id: Int64?
+    public var incident: Int
+    public var kind: TimerKind
+    public var dueAt: Date
+    public var state: TimerState
+    /// Kind-specific detail (the audience of a stakeholder timer).
+    public var detail: String?
+    public init(id: Int64? = nil, incident: Int, kind: TimerKind, dueAt: Date, state: TimerState = .pending, detail: String? = nil) {
+        self.id = id; self.incident = incident; self.kind = kind; self.dueAt = dueAt; self.state = state; self.detail = detail
+    }
+}
+
+/// What a queued message is.
+public enum MessageKind: String, Sendable, Hashable, Codable {
+    /// A page to one person through one contact method.
+    case page
+    /// An escalation step's post to a channel.
+    case post
+    /// Refresh an earlier page in place (Slack chat.update) after the incident changed.
+    case pageUpdate = "page.update"
+    /// Escalation ran out of steps.
+    case exhausted
+    /// A briefing for an audience (executive, customer, technical).
+    case stakeholder
+}
+
+/// Who a queued message is for.
+public enum Recipient: Sendable, Hashable, Codable, CustomStringConvertible {
+    case person(id: String, method: ContactMethod)
+    case slackChannel(String)
+    case channel(String)
+
+    public var description: String {
+        switch self {
+        case .person(let id, let m): "\(id) (\(m.rawValue))"
+        case .slackChannel(let c): "slack:#\(c)"
+        case .channel(let c): "channel:\(c)"
+        }
+    }
+}
+
+public enum OutboxState: String, Sendable, Hashable, Codable {
+    case pending, sending, sent, failed, cancelled
+}
+
+/// Where a sent message lives at the receiver, so it can be updated in place.
+public struct ExternalRef: Sendable, Hashable, Codable {
+    public var channel: String
+    public var id: String
+    public init(channel: String, id: String) { self.channel = channel; self.id = id }
+}
+
+/// A message waiting in (or done with) the outbox. Written in the same transaction as the
+/// state change that caused it, then delivered by the delivery service.
+public struct OutboxMessage: Sendable, Hashable, Codable {
+    public var id: Int64?
+    public var incident: Int
+    /// The configured channel's name.
+    public var channel: String
+    public var kind: MessageKind
+    public var recipient: Recipient
+    public var step: Int?
+    /// Kind-specific detail (audience, event, the text a person wrote).
+    public var detail: String?
+    /// For `page.update`: the outbox id of the message to update.
+    public var replaces: Int64?
+    public var createdAt: Date
+    public var state: OutboxState
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastError: String?
+    public var externalRef: ExternalRef?
+
+    public init(incident: Int, channel: String, kind: MessageKind, recipient: Recipient, step: Int? = nil,
+                detail: String? = nil, replaces: Int64? = nil, createdAt: Date) {
+        self.incident = incident; self.channel = channel; self.kind = kind; self.recipient = recipient
+        self.step = step; self.detail = detail; self.replaces = replaces; self.createdAt = createdAt
+        self.state = .pending; self.attempts = 0; self.nextAttemptAt = createdAt
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import KlaxonCore
+import KlaxonEngine
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// What the HTTP layer needs from the rest of Klaxon.
+public struct HTTPDependencies: Sendable {
+    public var engine: IncidentService
+    public var metrics: PrometheusCollectorRegistry
+    public var logger: Logger
+    /// Test-only: `POST /_test/clock` moves this clock and runs what fell due.
+    public var testClock: TestClockControl?
+
+    public init(engine: IncidentService, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "klaxon.http"),
+                testClock: TestClockControl? = nil) {
+        self.engine = engine; self.metrics = metrics; self.logger = logger; self.testClock = testClock
+    }
+}
+
+/// A hook for end-to-end tests of the binary (`klaxon serve --virtual-clock`): advance the
+/// clock, then fire timers and deliver messages that fell due, before answering.
+public struct TestClockControl: Sendable {
+    public var advance: @Sendable (TimeInterval) async throws -> Date
+    public init(advance: @escaping @Sendable (TimeInterval) async throws -> Date) { self.advance = advance }
+}
+
+/// The router every Klaxon server uses; the binary and the tests build it the same way.
+public func buildRouter(_ deps: HTTPDependencies) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    let engine = deps.engine
+    let ingest = IngestRoutes(engine: engine)
+    let slack = SlackRoutes(engine: engine)
+    let api = IncidentRoutes(engine: engine)
+
+    router.get("/healthz") { _, _ in try Response.json(["status": "ok"]) }
+    router.get("/readyz") { _, _ in
+        do { try await engine.store.ping() } catch {
+            throw APIError(.serviceUnavailable, "not_ready", "The store does not answer: \(error).")
+        }
+        return try Response.json(["status": "ready"])
+    }
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.emitToBuffer())))
+    }
+    router.post("/v1/alerts/alertmanager") { req, _ in try await ingest.alertmanager(req) }
+    router.post("/slack/commands") { req, _ in try await slack.command(req) }
+    router.post("/slack/interactions") { req, _ in try await slack.interaction(req) }
+    router.get("/v1/incidents") { req, _ in try await api.list(req) }
+    router.get("/v1/incidents/:id") { req, ctx in try await api.get(req, id: ctx.parameters.get("id") ?? "") }
+    router.post("/v1/incidents/:id/:action") { req, ctx in
+        try await api.act(req, id: ctx.parameters.get("id") ?? "", action: ctx.parameters.get("action") ?? "")
+    }
+    if let control = deps.testClock {
+        router.post("/_test/clock") { req, _ in
+            var req = req
+            let o = try await req.jsonObject()
+            guard let seconds = o["advance_seconds"] as? Double ?? (o["advance_seconds"] as? Int).map(Double.init) else {
+                throw APIError.badRequest("Field advance_seconds is required.")
+            }
+            let now = try await control.advance(seconds)
+            return try Response.json(["now": ISOTime.utc(now)])
+        }
+    }
+    return router
+}
+
+/// The whole HTTP application: routes on the configured address, plus the services that must
+/// run beside it (timers, delivery).
+public func buildApplication(_ deps: HTTPDependencies, host: String, port: Int, services: [any Service] = [],
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    let router = buildRouter(deps)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: "Klaxon"),
+        services: services,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: deps.logger)
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+import KlaxonCore
+import KlaxonEngine
+
+/// Slash commands (`/incident …`, `/oncall`) and interactive buttons from Slack.
+struct SlackRoutes {
+    let engine: IncidentService
+
+    var runtime: Runtime { engine.runtime }
+
+    /// Verifies the signature and returns the raw body.
+    func verifiedBody(_ request: inout Request) async throws -> [UInt8] {
+        let body = try await request.limitedBody()
+        let secret = runtime.snapshot.config.settings.slackSigningSecret?.value
+        do {
+            try SlackSignature(secret: secret).verify(
+                timestamp: request.headers[.init("X-Slack-Request-Timestamp")!],
+                signature: request.headers[.init("X-Slack-Signature")!],
+                body: body, now: engine.clock.now)
+        } catch {
+            throw APIError.unauthorized(error.description)
+        }
+        return body
+    }
+
+    static func message(_ text: String, inChannel: Bool = false) throws -> Response {
+        try .json(["response_type": inChannel ? "in_channel" : "ephemeral", "text": text])
+    }
+
+    func command(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await verifiedBody(&request)
+        let form = parseForm(String(decoding: body, as: UTF8.self))
+        let user = form["user_id"] ?? ""
+        let command = form["command"] ?? "/incident"
+        let text = (form["text"] ?? "").trimmingCharacters(in: .whitespaces)
+        let config = runtime.snapshot.config
+        let person = config.person(slackUser: user)
+        let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let verb = command == "/oncall" ? "oncall" : (words.first?.lowercased() ?? "help")
+        let args = command == "/oncall" ? words : Array(words.dropFirst())
+
+        let readOnly: Set<String> = ["help", "status", "playbook", "oncall"]
+        if !readOnly.contains(verb), person == nil {
+            return try Self.message("Klaxon does not know Slack user \(user): only people listed in Rotations/people.yaml can \(verb) incidents. Ask your on-call manager to add your Slack id.")
+        }
+        do {
+            switch verb {
+            case "ack", "acknowledge":
+                let who = person!
+                let numbers: [Int]
+                if let id = args.first {
+                    guard let n = IncidentRecord.number(from: id) else { return try Self.message("\(id) is not an incident id; use INC-7.") }
+                    numbers = [n]
+                } else {
+                    numbers = try await engine.incidentsPaging(person: who.id).map(\.number)
+                    if numbers.isEmpty { return try Self.message("Nothing is paging you right now.") }
+                }
+                var done: [String] = []
+                for n in numbers {
+                    let inc = try await engine.acknowledge(n, by: who.id)
+                    done.append("\(inc.id) (\(inc.title))")
+                }
+                return try Self.message("Acknowledged by \(who.name): \(done.joined(separator: ", ")). Escalation stopped.", inChannel: true)
+            case "resolve":
+                guard let id = args.first, let n = IncidentRecord.number(from: id) else { return try Self.message("Usage: /incident resolve INC-7 [note]") }
+                let note = args.count > 1 ? args.dropFirst().joined(separator: " ") : nil
+                let inc = try await engine.resolve(n, by: person!.id, note: note)
+                return try Self.message("\(inc.id) resolved by \(person!.name)" + (note.map { ": \($0)" } ?? "."), inChannel: true)
+            case "escalate":
+                guard let id = args.first, let n = IncidentRecord.number(from: id) else { return try Self.message("Usage: /incident escalate INC-7") }
+                let inc = try await engine.escalate(n, by: person!.id)
+                return try Self.message("\(inc.id) escalated by \(person!.name): the next step is being paged now.", inChannel: true)
+            case "status":
+                if let id = args.first {
+                    guard let n = IncidentRecord.number(from: id) else { return try Self.message("\(id) is not an incident id; use INC-7.") }
+                    let d = try await engine.detail(n)
+                    return try Self.message(Self.statusLine(d.incident))
+                }
+                let open = try await engine.incidents(openOnly: true, limit: 20)
+                if open.isEmpty { return try Self.message("No open incidents.") }
+                return try Self.message(open.map(Self.statusLine).joined(separator: "\n"))
+            case "help":
+                return try Self.message(Self.help)
+            default:
+                return try Self.message("Unknown command \"\(verb)\".\n" + Self.help)
+            }
+        } catch let e as EngineError {
+            return try Self.message(e.message)
+        }
+    }
+
+    static func statusLine(_ i: IncidentRecord) -> String {
+        "[\(i.severity)] \(i.id) \(i.status.rawValue): \(i.title) (team \(i.team))"
+    }
+
+    static let help = """
+        /incident ack [INC-7] — acknowledge (no id: everything paging you)
+        /incident resolve INC-7 [note] — resolve
+        /incident escalate INC-7 — page the next step now
+        /incident status [INC-7] — open incidents, or one
+        /incident help — this list
+        """
+
+    func interaction(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await verifiedBody(&request)
+        let form = parseForm(String(decoding: body, as: UTF8.self))
+        guard let payloadText = form["payload"] else { throw APIError.badRequest("Form field payload is required.") }
+        let payload = try parseJSONObject(Array(payloadText.utf8))
+        let f = Fields(payload, path: "payload")
+        guard try f.string("type") == "block_actions" else { return try .json(["ok": true]) }
+        guard let user = try f.object("user", required: true), let userId = try user.string("id", required: true) else {
+            throw APIError.badRequest("Field payload.user.id is required.")
+        }
+        guard let actions = try f.array("actions", required: true), let first = actions.first as? [String: Any] else {
+            throw APIError.badRequest("Field payload.actions must hold an action.")
+        }
+        let action = Fields(first, path: "payload.actions[0]")
+        let actionId = try action.string("action_id", required: true) ?? ""
+        let value = try action.string("value") ?? ""
+        guard let person = runtime.snapshot.config.person(slackUser: userId) else {
+            return try Self.message("Klaxon does not know Slack user \(userId): only people listed in Rotations/people.yaml can act on incidents.")
+        }
+        guard let n = IncidentRecord.number(from: value) else { throw APIError.badRequest("Field payload.actions[0].value must be an incident id.") }
+        do {
+            switch actionId {
+            case "incident.ack": _ = try await engine.acknowledge(n, by: person.id)
+            case "incident.resolve": _ = try await engine.resolve(n, by: person.id)
+            case "incident.escalate": _ = try await engine.escalate(n, by: person.id)
+            default: throw APIError.badRequest("Unknown action \(actionId).")
+            }
+        } catch let e as EngineError {
+            return try Self.message(e.message)
+        }
+        return try .json(["ok": true])
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import KlaxonConfig
+import KlaxonCore
+import KlaxonCurl
+import KlaxonDelivery
+import KlaxonEngine
+import KlaxonHTTP
+import KlaxonStore
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Runs the service.")
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: "Listen on host:port instead of server.listen (port 0 picks a free port).")
+    var listen: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Flag(help: .hidden)
+    var virtualClock = false
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "klaxon")
+        let result = ConfigLoader().load(configPath: options.config)
+        guard let config = result.configuration, result.errors.isEmpty else {
+            for d in result.diagnostics { printError(d.description) }
+            printError("klaxon: the configuration has errors; run klaxon lint")
+            throw ExitCode(1)
+        }
+        let app = try await Composition.build(config: config, logger: logger, listen: listen, virtualClock: virtualClock)
+        for w in result.warnings where !w.message.contains("is unset") { logger.warning("\(w.description)") }
+        try await app.runService()
+    }
+}
+
+/// The one place that knows every piece: config -> store -> engine -> delivery -> HTTP.
+enum Composition {
+    static let registry = PrometheusCollectorRegistry()
+
+    static func build(config: Configuration, logger: Logger, listen: String?, virtualClock: Bool) async throws -> some ApplicationProtocol {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        // Channels whose secrets are missing are said once and skipped.
+        for channel in config.settings.channels where !channel.missingSecrets.isEmpty {
+            logger.warning("channel \(channel.name) (\(channel.kind.rawValue)) skipped: \(channel.missingSecrets.joined(separator: ", ")) not set")
+        }
+        for i in config.settings.integrations where !i.token.isSet {
+            logger.warning("integration \(i.name) refuses every request: its token (\(i.token)) is not set")
+        }
+        if config.settings.slackSigningSecret?.isSet != true {
+            logger.warning("Slack commands and buttons are refused: slack.signing_secret is not set")
+        }
+
+        let store: any IncidentStore
+        switch config.settings.storage {
+        case .sqlite(let path):
+            let full = path.hasPrefix("/") ? path : (config.directory as NSString).appendingPathComponent(path)
+            store = try SQLiteStore(path: full)
+            logger.info("store: SQLite at \(full)")
+        case .postgres:
+            printError("klaxon: the PostgreSQL store is not available in this build yet; use storage: sqlite:./klaxon.db")
+            throw ExitCode(1)
+        }
+
+        let manualClock = virtualClock ? ManualClock(now: Date()) : nil
+        let clock: any KlaxonClock = manualClock ?? SystemClock()
+        let runtime = Runtime(config: config)
+        let engine = IncidentService(store: store, clock: clock, runtime: runtime, logger: logger)
+
+        let templates = try TemplateSet(directory: (config.directory as NSString).appendingPathComponent("Templates"))
+        let curl = CurlClient(userAgent: "Klaxon/0.1")
+        let people: @Sendable (String) -> Person? = { id in runtime.snapshot.config.person(id) }
+        var notifiers: [String: any Notifier] = [:]
+        let enabled = runtime.snapshot.enabledChannels
+        for channel in config.settings.channels where enabled.contains(channel.name) {
+            switch channel.kind {
+            case .slack: notifiers[channel.name] = SlackNotifier(channel: channel, client: curl, templates: templates, people: people)
+            case .email: notifiers[channel.name] = EmailNotifier(channel: channel, client: curl, templates: templates, people: people)
+            default: logger.warning("channel \(channel.name): kind \(channel.kind.rawValue) is not supported yet; skipped")
+            }
+        }
+        let timers = TimerService(engine: engine)
+        let delivery = DeliveryService(engine: engine, notifiers: notifiers)
+
+        var host = config.settings.server.host
+        var port = config.settings.server.port
+        if let listen {
+            let parts = listen.split(separator: ":")
+            guard parts.count == 2, let p = Int(parts[1]) else {
+                printError("klaxon: --listen must be host:port")
+                throw ExitCode(1)
+            }
+            host = String(parts[0]); port = p
+        }
+        let control = manualClock.map { clock in
+            TestClockControl { seconds in
+                clock.advance(by: seconds)
+                _ = try await timers.fireDue()
+                _ = try await delivery.deliverDue()
+                return clock.now
+            }
+        }
+        let deps = HTTPDependencies(engine: engine, metrics: registry, logger: logger, testClock: control)
+        let boundHost = host
+        return buildApplication(deps, host: host, port: port, services: [timers, delivery]) { port in
+            // Tests and humans read this line to learn the port.
+            FileHandle.standardOutput.write(Data("klaxon listening on \(boundHost):\(port)\n".utf8))
+        }
+    }
+}
