@@ -163,7 +163,7 @@ struct RotationsLoader {
         if case .weeks = period, handoff.0 == nil, rm.has("handoff") {
             rm["handoff"]!.error("a weekly rotation's handoff needs a weekday, e.g. \"Mon 09:00\"")
         }
-        if let p = period, case .weeks = p {} else if handoff.0 != nil {
+        if let p = period, handoff.0 != nil, !{ if case .weeks = p { return true } else { return false } }() {
             rm["handoff"]?.error("only weekly rotations take a weekday in handoff; write just HH:MM")
         }
         var restrictions: [RestrictionWindow] = []

@@ -103,7 +103,7 @@ public final class IncidentService: Sendable {
         let existing = Dictionary(try tx.alerts(of: incident.number).map { ($0.alert.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
         var changed = false
         for (alert, cl) in classified {
-            if let old = existing[alert.fingerprint], old.alert == alert { continue }
+            if let old = existing[alert.fingerprint], old.alert.sameContent(as: alert) { continue }
             changed = true
             try tx.save(StoredAlert(incident: incident.number, alert: alert, severity: cl.severity, receivedAt: now))
             let verb = alert.status == .firing ? (existing[alert.fingerprint]?.alert.status == .firing ? "Updated" : "Firing") : "Resolved"

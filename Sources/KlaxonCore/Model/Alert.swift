@@ -44,6 +44,22 @@ public struct Alert: Sendable, Hashable, Codable {
         self.links = links
     }
 
+    /// Whether `other` says the same thing: every field equal, times to the millisecond (a
+    /// stored time read back may differ in the last bits of its binary fraction).
+    public func sameContent(as other: Alert) -> Bool {
+        func close(_ a: Date?, _ b: Date?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): return true
+            case let (x?, y?): return abs(x.timeIntervalSince(y)) < 0.001
+            default: return false
+            }
+        }
+        return fingerprint == other.fingerprint && status == other.status && labels == other.labels
+            && annotations == other.annotations && values == other.values && summary == other.summary
+            && source == other.source && sourceSeverity == other.sourceSeverity && links == other.links
+            && close(startsAt, other.startsAt) && close(endsAt, other.endsAt)
+    }
+
     /// The value a matcher sees for `name`: labels first, then annotations, then values.
     public func lookup(_ name: String) -> MatchValue? {
         if let v = labels[name] { return .text(v) }

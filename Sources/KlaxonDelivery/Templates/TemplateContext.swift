@@ -58,7 +58,7 @@ public enum TemplateContext {
         ]
         let paged = m.paged
         context["oncall"] = paged.enumerated().map { i, id -> [String: Any] in
-            ["id": id, "name": people(id)?.name ?? id, "last": i == paged.count - 1]
+            ["id": id, "name": people(id)?.name ?? (m.person?.id == id ? m.person!.name : id), "last": i == paged.count - 1]
         }
         if let pb = m.playbook {
             let labels = m.alerts.first?.labels ?? [:]

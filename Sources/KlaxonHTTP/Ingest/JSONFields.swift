@@ -91,7 +91,8 @@ func parseRFC3339(_ s: String) -> Date? {
     var cal = Calendar(identifier: .gregorian)
     cal.timeZone = TimeZone(identifier: "UTC")!
     guard let base = cal.date(from: DateComponents(year: y, month: mo, day: d, hour: h, minute: mi, second: sec)) else { return nil }
-    let frac = g(7).flatMap { Double("0" + $0) } ?? 0
+    // Milliseconds are kept: enough for incidents, and exact through the store's JSON.
+    let frac = ((g(7).flatMap { Double("0" + $0) } ?? 0) * 1000).rounded(.down) / 1000
     var offset = 0
     if let o = g(8), o.uppercased() != "Z" {
         let sign = o.hasPrefix("-") ? -1 : 1

@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import KlaxonCore
+import KlaxonEngine
+import Testing
+@testable import KlaxonHTTP
+
+struct SlackTests {
+    func send(_ client: some TestClientProtocol, _ f: Fixture, body: [UInt8]? = nil, headers: HTTPFields? = nil) async throws -> TestResponse {
+        try await client.execute(uri: f.path, method: .post, headers: headers ?? f.httpHeaders, body: ByteBuffer(bytes: body ?? f.body))
+    }
+
+    @Test func theSDKsSignaturesVerify() throws {
+        for name in ["slash-ack-valid", "slash-resolve-valid", "interaction-ack-button-valid"] {
+            let f = try Fixture("slack/\(name).json")
+            #expect(f.signingSecret == slackSecret)
+            try SlackSignature(secret: f.signingSecret).verify(timestamp: f.headers["X-Slack-Request-Timestamp"], signature: f.headers["X-Slack-Signature"], body: f.body, now: f.verifyAt!)
+        }
+        let forged = try Fixture("slack/slash-forged-body.json")
+        #expect(throws: SlackSignature.Failure.mismatch) {
+            try SlackSignature(secret: slackSecret).verify(timestamp: forged.headers["X-Slack-Request-Timestamp"], signature: forged.headers["X-Slack-Signature"], body: forged.body, now: forged.verifyAt!)
+        }
+        let replayed = try Fixture("slack/slash-replayed.json")
+        #expect(throws: SlackSignature.Failure.stale) {
+            try SlackSignature(secret: slackSecret).verify(timestamp: replayed.headers["X-Slack-Request-Timestamp"], signature: replayed.headers["X-Slack-Signature"], body: replayed.body, now: replayed.verifyAt!)
+        }
+    }
+
+    @Test func slashAckAcknowledgesAndStopsTheEscalation() async throws {
+        let f = try Fixture("slack/slash-ack-valid.json")
+        let h = try HTTPHarness(now: f.verifyAt!)
+        try await h.openIncidents(upTo: 7)
+        try await h.app().test(.router) { client in
+            let r = try await send(client, f)
+            #expect(r.status == .ok)
+            let o = json(r.body)
+            #expect(o["response_type"] as? String == "in_channel")
+            #expect((o["text"] as? String)?.contains("INC-7") == true)
+        }
+        let inc = try await h.engine.detail(7)
+        #expect(inc.incident.status == .acknowledged)
+        #expect(inc.incident.acknowledgedBy == "alice")
+        let pending = try await h.store.read { tx in try tx.timers(of: 7).filter { $0.state == .pending } }
+        #expect(pending.isEmpty)
+    }
+
+    @Test func slashResolveWithANote() async throws {
+        let f = try Fixture("slack/slash-resolve-valid.json")
+        let h = try HTTPHarness(now: f.verifyAt!)
+        try await h.openIncidents(upTo: 7)
+        try await h.app().test(.router) { client in
+            let r = try await send(client, f)
+            #expect(r.status == .ok)
+        }
+        let d = try await h.engine.detail(7)
+        #expect(d.incident.status == .resolved)
+        #expect(d.timeline.last?.message == "Resolved by alice: rolled back to fraud-detector v42")
+    }
+
+    @Test func theAcknowledgeButtonAcknowledges() async throws {
+        let f = try Fixture("slack/interaction-ack-button-valid.json")
+        let h = try HTTPHarness(now: f.verifyAt!)
+        try await h.openIncidents(upTo: 7)
+        try await h.app().test(.router) { client in
+            let r = try await send(client, f)
+            #expect(r.status == .ok)
+        }
+        let inc = try await h.engine.detail(7).incident
+        #expect(inc.status == .acknowledged)
+        #expect(inc.acknowledgedBy == "bob")
+    }
+
+    @Test(arguments: ["slash-forged-body", "slash-replayed"])
+    func forgedAndReplayedRequestsAreRefusedAndChangeNothing(_ name: String) async throws {
+        let f = try Fixture("slack/\(name).json")
+        let h = try HTTPHarness(now: f.verifyAt!)
+        try await h.openIncidents(upTo: 7)
+        let before = try await h.counts()
+        try await h.app().test(.router) { client in
+            expectError(try await send(client, f), .unauthorized)
+        }
+        #expect(try await h.counts() == before)
+    }
+
+    @Test func unsignedOrBadlySignedRequestsAreRefused() async throws {
+        let f = try Fixture("slack/slash-ack-valid.json")
+        let h = try HTTPHarness(now: f.verifyAt!)
+        try await h.openIncidents(upTo: 7)
+        let before = try await h.counts()
+        try await h.app().test(.router) { client in
+            expectError(try await send(client, f, headers: [.contentType: "application/x-www-form-urlencoded"]), .unauthorized)
+            var h2 = f.httpHeaders
+            h2[HTTPField.Name("X-Slack-Request-Timestamp")!] = "not-a-time"
+            expectError(try await send(client, f, headers: h2), .unauthorized)
+            var h3 = f.httpHeaders
+            h3[HTTPField.Name("X-Slack-Signature")!] = "v0=" + String(repeating: "0", count: 64)
+            expectError(try await send(client, f, headers: h3), .unauthorized)
+        }
+        #expect(try await h.counts() == before)
+    }
+
+    @Test func anUnknownSlackUserIsRefusedWithAnEphemeralMessage() async throws {
+        let now = Date(timeIntervalSince1970: 1_795_420_830)
+        let h = try HTTPHarness(now: now)
+        try await h.openIncidents(upTo: 1)
+        let before = try await h.counts()
+        let body = Array("user_id=U0NOBODY9&command=%2Fincident&text=ack+INC-1".utf8)
+        let ts = "1795420800"
+        let sig = SlackSignature.sign(secret: slackSecret, timestamp: ts, body: body)
+        try await h.app().test(.router) { client in
+            let r = try await client.execute(uri: "/slack/commands", method: .post,
+                                             headers: [.contentType: "application/x-www-form-urlencoded",
+                                                       HTTPField.Name("X-Slack-Request-Timestamp")!: ts,
+                                                       HTTPField.Name("X-Slack-Signature")!: sig],
+                                             body: ByteBuffer(bytes: body))
+            #expect(r.status == .ok)
+            let o = json(r.body)
+            #expect(o["response_type"] as? String == "ephemeral")
+            #expect((o["text"] as? String)?.contains("U0NOBODY9") == true)
+        }
+        #expect(try await h.counts() == before)
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import KlaxonCore
+import KlaxonEngine
+import KlaxonStore
+import Metrics
+import Prometheus
+import Testing
+@testable import KlaxonHTTP
+
+/// One registry for the whole test process (the metrics system is bootstrapped once).
+let testRegistry: PrometheusCollectorRegistry = {
+    let r = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: r))
+    return r
+}()
+
+/// `../shared/fixtures`, beside the repository.
+let fixturesDir: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+
+/// One captured request from ../shared/fixtures, as it is.
+struct Fixture {
+    let method: String
+    let path: String
+    let headers: [String: String]
+    let body: [UInt8]
+    let verifyAt: Date?
+    let signingSecret: String?
+
+    init(_ relative: String) throws {
+        let data = try Data(contentsOf: fixturesDir.appendingPathComponent(relative))
+        let o = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        method = o["method"] as! String
+        path = o["path"] as! String
+        headers = o["headers"] as! [String: String]
+        if let s = o["body"] as? String { body = Array(s.utf8) }
+        else { body = Array(try JSONSerialization.data(withJSONObject: o["body"]!, options: [.sortedKeys])) }
+        verifyAt = (o["verify_at_unix_time"] as? Int).map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        signingSecret = o["signing_secret"] as? String
+    }
+
+    var httpHeaders: HTTPFields {
+        var h = HTTPFields()
+        for (k, v) in headers { h[HTTPField.Name(k)!] = v }
+        return h
+    }
+}
+
+typealias HTTPField = HTTPFields.Element
+
+let slackSecret = "8f742231b10e8888abcd99yyyzzz85a5"
+let apiToken = "api-test-token"
+
+/// The router the binary uses, on a real SQLite file, a manual clock and the test config.
+final class HTTPHarness: @unchecked Sendable {
+    let dir = NSTemporaryDirectory() + "klaxon-http-" + UUID().uuidString
+    let clock: ManualClock
+    let store: SQLiteStore
+    let engine: IncidentService
+
+    init(now: Date = Date(timeIntervalSince1970: 1_795_420_830)) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        clock = ManualClock(now: now)
+        store = try SQLiteStore(path: dir + "/k.db")
+        let hours = WeeklyWindows.defaultWorkingHours
+        let people = [
+            Person(id: "alice", name: "Alice Ng", timeZone: TimeZone(identifier: "Europe/Berlin")!, workingHours: hours, slack: "U0ALICE01", notify: [.slack]),
+            Person(id: "bob", name: "Bob Okafor", timeZone: TimeZone(identifier: "America/New_York")!, workingHours: hours, slack: "U0BOB0002", notify: [.slack]),
+        ]
+        let settings = Settings(
+            apiToken: .literal(apiToken),
+            integrations: [Integration(name: "prometheus", kind: .alertmanager, token: .literal("am-test-token"), team: "ml-platform"),
+                           Integration(name: "other-am", kind: .alertmanager, token: Secret(value: nil, reference: "${env:UNSET}"), team: "ml-platform")],
+            channels: [Channel(name: "slack", kind: .slack, token: .literal("xoxb-test"))],
+            slackSigningSecret: .literal(slackSecret))
+        let policy = EscalationPolicy(id: "default", steps: [EscalationStep(targets: [.person("alice")], escalateAfter: 300),
+                                                            EscalationStep(targets: [.person("bob")], escalateAfter: 300)])
+        let team = Team(id: "ml-platform", timeZone: TimeZone(identifier: "Europe/Berlin")!, schedules: [], policies: [policy])
+        let config = Configuration(settings: settings, people: people, teams: [team], playbooks: [], directory: dir)
+        engine = IncidentService(store: store, clock: clock, runtime: Runtime(config: config))
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    func app() -> some ApplicationProtocol {
+        Application(router: buildRouter(HTTPDependencies(engine: engine, metrics: testRegistry)))
+    }
+
+    /// How many incidents, alerts, timeline lines, timers and messages the store holds.
+    func counts() async throws -> [Int] {
+        try await store.read { tx in
+            let incidents = try tx.incidents(statuses: nil, limit: 10_000)
+            var alerts = 0, timeline = 0, timers = 0, outbox = 0
+            for i in incidents {
+                alerts += try tx.alerts(of: i.number).count
+                timeline += try tx.timeline(of: i.number).count
+                timers += try tx.timers(of: i.number).count
+                outbox += try tx.outbox(of: i.number).count
+            }
+            return [incidents.count, alerts, timeline, timers, outbox] + incidents.map { $0.status == .resolved ? 2 : $0.status == .acknowledged ? 1 : 0 }
+        }
+    }
+
+    /// Opens incidents until INC-`n` exists (the Slack fixtures name INC-7).
+    func openIncidents(upTo n: Int) async throws {
+        let integration = engine.runtime.snapshot.config.settings.integrations[0]
+        for i in 1...n {
+            _ = try await engine.ingest(integration: integration, batch: AlertBatch(groupKey: "g\(i)", alerts: [
+                Alert(fingerprint: "f\(i)", status: .firing, labels: ["alertname": "A\(i)", "severity": "critical"], summary: "alert \(i)"),
+            ]))
+        }
+    }
+}
+
+/// Decodes a JSON body.
+func json(_ buffer: ByteBuffer) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
+}
+
+/// Asserts the JSON error shape.
+func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(response.status == status, sourceLocation: sourceLocation)
+    let o = json(response.body)
+    #expect(o["error"] is String, "no error code in \(String(buffer: response.body))", sourceLocation: sourceLocation)
+    #expect((o["message"] as? String)?.isEmpty == false, sourceLocation: sourceLocation)
+    #expect(response.headers[.contentType]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
+}
