@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The largest request body Klaxon accepts.
 let maxBodySize = 1 << 20
@@ -11,6 +12,8 @@ extension Request {
             let buffer = try await collectBody(upTo: maxBodySize)
             return Array(buffer.readableBytesView)
         } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "payload_too_large", "The request body is larger than 1 MiB.")
+        } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "payload_too_large", "The request body is larger than 1 MiB.")
         }
     }

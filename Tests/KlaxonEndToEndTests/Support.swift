@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+
+/// A value behind a lock.
+final class Box<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ v: T) { value = v }
+    func with<R>(_ f: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return f(&value) }
+}
+
+struct SlackCall: @unchecked Sendable {
+    var method: String
+    var auth: String?
+    var body: [String: Any]
+    var ts: String
+}
+
+/// A local stand-in for Slack's Web API: records calls and answers like Slack does.
+final class FakeSlack: @unchecked Sendable {
+    private struct State {
+        var calls: [SlackCall] = []
+        var unread: [SlackCall] = []
+        var waiter: CheckedContinuation<SlackCall, any Error>?
+    }
+    private let state = Box(State())
+    private let counter = Box(0)
+
+    var received: [SlackCall] { state.with { $0.calls } }
+
+    private func record(_ call: SlackCall) {
+        let waiter: CheckedContinuation<SlackCall, any Error>? = state.with { s in
+            s.calls.append(call)
+            if let w = s.waiter { s.waiter = nil; return w }
+            s.unread.append(call)
+            return nil
+        }
+        waiter?.resume(returning: call)
+    }
+
+    /// The next call, failing after 20 s so a missing message fails the test instead of hanging it.
+    func next() async throws -> SlackCall {
+        let guardTask = Task { [self] in
+            try await Task.sleep(for: .seconds(20))
+            let w: CheckedContinuation<SlackCall, any Error>? = state.with { s in defer { s.waiter = nil }; return s.waiter }
+            w?.resume(throwing: Timeout())
+        }
+        defer { guardTask.cancel() }
+        return try await withCheckedThrowingContinuation { c in
+            let ready: SlackCall? = state.with { s in
+                if !s.unread.isEmpty { return s.unread.removeFirst() }
+                s.waiter = c
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
+
+    struct Timeout: Error {}
+
+    func run<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
+        let router = Router(context: BasicRequestContext.self)
+        router.post("/api/:method") { [self] req, ctx in
+            var req = req
+            let data = try await req.collectBody(upTo: 1 << 20)
+            let o = (try? JSONSerialization.jsonObject(with: Data(data.readableBytesView))) as? [String: Any] ?? [:]
+            let n = counter.with { $0 += 1; return $0 }
+            let method = ctx.parameters.get("method") ?? ""
+            let ts = method == "chat.update" ? (o["ts"] as? String ?? "") : "1795420800.\(String(format: "%06d", n))"
+            let call = SlackCall(method: method, auth: req.headers[.authorization], body: o, ts: ts)
+            record(call)
+            let channel = (o["channel"] as? String).map { $0.hasPrefix("U") ? "D" + $0.dropFirst() : $0 } ?? ""
+            let answer = try JSONSerialization.data(withJSONObject: ["ok": true, "channel": channel, "ts": ts])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+        }
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        var app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) })
+        app.logger.logLevel = .critical
+        return try await withThrowingTaskGroup(of: Void.self) { [app] group in
+            group.addTask {
+                defer { portContinuation.finish() }
+                try await app.run()
+            }
+            guard let port = await ports.first(where: { _ in true }), port > 0 else { throw Timeout() }
+            defer { group.cancelAll() }
+            return try await body(port)
+        }
+    }
+}
+
+/// The `klaxon` binary run as a child process; its stdout is read for the listening port.
+final class KlaxonProcess: @unchecked Sendable {
+    let process = Process()
+    private let output = Pipe()
+    private let lines = Box<[String]>([])
+    private let portStream: AsyncStream<Int>
+    private let portContinuation: AsyncStream<Int>.Continuation
+
+    init(binary: String, arguments: [String], environment: [String: String]) throws {
+        (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        env["LOG_LEVEL"] = "warning"
+        process.environment = env
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        let cont = portContinuation
+        let lines = self.lines
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { cont.finish(); handle.readabilityHandler = nil; return }
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                lines.with { $0.append(String(line)) }
+                if line.hasPrefix("klaxon listening on "), let p = line.split(separator: ":").last.flatMap({ Int($0) }) { cont.yield(p) }
+            }
+        }
+        try process.run()
+    }
+
+    func port() async throws -> Int {
+        var it = portStream.makeAsyncIterator()
+        guard let p = await it.next() else { throw FakeSlack.Timeout() }
+        return p
+    }
+
+    /// SIGTERM, then wait: a graceful stop exits 0.
+    func terminate() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+}
