@@ -33,7 +33,7 @@ struct SettingsLoader {
         if let n = m["integrations"], let items = n.list("integrations") {
             var seen = Set<String>()
             for item in items {
-                guard let im = item.mapping("an integration", allowed: ["name", "kind", "token", "team"], required: ["name", "kind", "token", "team"]),
+                guard let im = item.mapping("an integration", allowed: ["name", "kind", "token", "team", "rate_limit"], required: ["name", "kind", "token", "team"]),
                       let name = im["name"]?.name("integration name"),
                       let kindNode = im["kind"], let kindText = kindNode.string("integration kind"),
                       let teamText = im["team"]?.name("integration team") else { continue }
@@ -43,7 +43,14 @@ struct SettingsLoader {
                 }
                 if !seen.insert(name).inserted { im["name"]!.error("duplicate integration name \"\(name)\"") }
                 let token = im["token"]?.secret("integrations.\(name).token", resolver: resolver) ?? Secret(value: nil)
-                s.integrations.append(Integration(name: name, kind: kind, token: token, team: teamText))
+                var integration = Integration(name: name, kind: kind, token: token, team: teamText)
+                if let rl = im["rate_limit"], let rm = rl.mapping("rate_limit", allowed: ["per_second", "burst"], required: ["per_second"]) {
+                    if let n = rm["per_second"]?.int("rate_limit.per_second", min: 1) {
+                        integration.ratePerSecond = Double(n)
+                        integration.burst = Double(max(n, rm["burst"]?.int("rate_limit.burst", min: 1) ?? n * 5))
+                    }
+                }
+                s.integrations.append(integration)
             }
         }
         if let n = m["channels"], let items = n.list("channels") {

@@ -45,7 +45,10 @@ public final class IncidentService: Sendable {
         let result: (ids: [String], opened: IncidentRecord?) = try await store.write { tx in
             try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, now: now, logger: logger)
         }
-        Counter(label: "klaxon_alerts_received_total", dimensions: [("integration", integration.name)]).increment(by: batch.alerts.count)
+        Counter(label: "klaxon_alerts_received_total", dimensions: [("integration", integration.name), ("status", "firing")])
+            .increment(by: batch.alerts.filter { $0.status == .firing }.count)
+        Counter(label: "klaxon_alerts_received_total", dimensions: [("integration", integration.name), ("status", "resolved")])
+            .increment(by: batch.alerts.filter { $0.status == .resolved }.count)
         if let opened = result.opened {
             Counter(label: "klaxon_incidents_opened_total", dimensions: [("severity", opened.severity.rawValue), ("category", opened.category.rawValue)]).increment()
             logger.info("incident opened", metadata: ["incident.id": "\(opened.id)", "incident.severity": "\(opened.severity)", "incident.team": "\(opened.team)"])
@@ -102,7 +105,16 @@ public final class IncidentService: Sendable {
         // An open incident: record what changed.
         let existing = Dictionary(try tx.alerts(of: incident.number).map { ($0.alert.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
         var changed = false
-        for (alert, cl) in classified {
+        for (sent, cl) in classified {
+            var alert = sent
+            if alert.status == .resolved, let old = existing[alert.fingerprint]?.alert {
+                // A resolve may be sparse (generic and PagerDuty sources): keep what the alert said.
+                alert.labels = old.labels.merging(alert.labels) { _, new in new }
+                alert.annotations = old.annotations.merging(alert.annotations) { _, new in new }
+                alert.values = old.values.merging(alert.values) { _, new in new }
+                if alert.links.isEmpty { alert.links = old.links }
+                if alert.startsAt == nil { alert.startsAt = old.startsAt }
+            }
             if let old = existing[alert.fingerprint], old.alert.sameContent(as: alert) { continue }
             changed = true
             try tx.save(StoredAlert(incident: incident.number, alert: alert, severity: cl.severity, receivedAt: now))
@@ -151,6 +163,47 @@ public final class IncidentService: Sendable {
         try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.resolved", actor: by,
                                     message: "Resolved by \(by)" + (note.map { ": \($0)" } ?? "")))
         try writer.refreshPages(of: incident)
+    }
+
+    /// An acknowledgement or resolution sent by an alert source (PagerDuty's `acknowledge` and
+    /// `resolve` events) for the open incident with this key. Returns the incident touched, if any.
+    public func sourceAction(integration: Integration, groupKey: String, fingerprint: String, resolve: Bool) async throws -> String? {
+        let snapshot = runtime.snapshot
+        let now = clock.now
+        let logger = self.logger
+        let key = IncidentRecord.key(integration: integration.name, groupKey: groupKey)
+        let id: String? = try await store.write { tx in
+            guard var incident = try tx.openIncident(key: key) else { return nil }
+            let writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
+            if resolve {
+                for var stored in try tx.alerts(of: incident.number) where stored.alert.fingerprint == fingerprint && stored.alert.status == .firing {
+                    stored.alert.status = .resolved
+                    stored.alert.endsAt = now
+                    stored.receivedAt = now
+                    try tx.save(stored)
+                    try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "alert.resolved", actor: integration.name,
+                                                message: "Resolved: \(stored.alert.summary)"))
+                }
+                try Self.resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
+            } else if incident.status == .triggered {
+                incident.status = .acknowledged
+                incident.acknowledgedAt = now
+                incident.acknowledgedBy = integration.name
+                if var esc = incident.escalation {
+                    let effects = esc.acknowledged(at: now)
+                    incident.escalation = esc
+                    try writer.apply(effects, incident: incident)
+                }
+                try tx.cancelTimers(incident: incident.number, kind: .escalation)
+                try tx.save(incident)
+                try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.acknowledged", actor: integration.name,
+                                            message: "Acknowledged by \(integration.name) (from the alert source)"))
+                try writer.refreshPages(of: incident)
+            }
+            return incident.id
+        }
+        wakeServices()
+        return id
     }
 
     // MARK: - People's actions

@@ -48,6 +48,9 @@ public func buildRouter(_ deps: HTTPDependencies) -> Router<BasicRequestContext>
                  body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.emitToBuffer())))
     }
     router.post("/v1/alerts/alertmanager") { req, _ in try await ingest.alertmanager(req) }
+    router.post("/v1/alerts/grafana") { req, _ in try await ingest.grafana(req) }
+    router.post("/v1/alerts") { req, _ in try await ingest.generic(req) }
+    router.post("/v2/enqueue") { req, _ in try await ingest.pagerDuty(req) }
     router.post("/slack/commands") { req, _ in try await slack.command(req) }
     router.post("/slack/interactions") { req, _ in try await slack.interaction(req) }
     router.get("/v1/incidents") { req, _ in try await api.list(req) }

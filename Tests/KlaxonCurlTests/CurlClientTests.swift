@@ -340,6 +340,7 @@ private func name(_ text: String) -> HTTPFields.Element.Name { .init(text)! }
             timeout: .seconds(5)
         ))
         client.shutdown()  // closes the cached connection: the server sees QUIT
+        server.waitForSessionEnd()
 
         let sessions = server.seen
         #expect(sessions.count == 1)

@@ -164,6 +164,7 @@ final class FakeSMTPServer: Sendable {
     private let offerStartTLS: Bool
     private let sessions = Locked<[SMTPSession]>([])
     private let finished = DispatchSemaphore(value: 0)
+    private let sessionEnded = DispatchSemaphore(value: 0)
 
     init(rejectRecipients: Bool = false, offerStartTLS: Bool = false) throws {
         (listenFD, port) = try loopbackSocket(listening: true)
@@ -176,9 +177,15 @@ final class FakeSMTPServer: Sendable {
                 if connection < 0 { return }  // listening socket shut down
                 serve(connection)
                 close(connection)
+                sessionEnded.signal()
             }
         }
         thread.start()
+    }
+
+    /// Blocks until a session has ended (the client hung up or quit), at most 5 s.
+    func waitForSessionEnd() {
+        _ = sessionEnded.wait(timeout: .now() + 5)
     }
 
     /// Completed and in-progress sessions, oldest first.

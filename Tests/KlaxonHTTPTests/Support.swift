@@ -73,6 +73,9 @@ final class HTTPHarness: @unchecked Sendable {
         let settings = Settings(
             apiToken: .literal(apiToken),
             integrations: [Integration(name: "prometheus", kind: .alertmanager, token: .literal("am-test-token"), team: "ml-platform"),
+                           Integration(name: "grafana", kind: .grafana, token: .literal("grafana-test-token"), team: "ml-platform"),
+                           Integration(name: "pagerduty", kind: .pagerduty, token: .literal("R0UTINGKEY0000000000000000000000"), team: "ml-platform"),
+                           Integration(name: "scripts", kind: .generic, token: .literal("generic-token"), team: "ml-platform", ratePerSecond: 2, burst: 2),
                            Integration(name: "other-am", kind: .alertmanager, token: Secret(value: nil, reference: "${env:UNSET}"), team: "ml-platform")],
             channels: [Channel(name: "slack", kind: .slack, token: .literal("xoxb-test"))],
             slackSigningSecret: .literal(slackSecret))

@@ -40,8 +40,12 @@ public struct Integration: Sendable, Hashable {
     public var token: Secret
     /// Default owner when no playbook names one.
     public var team: String
-    public init(name: String, kind: IntegrationKind, token: Secret, team: String) {
+    /// Requests per second this integration may send (a token bucket), and the burst above it.
+    public var ratePerSecond: Double
+    public var burst: Double
+    public init(name: String, kind: IntegrationKind, token: Secret, team: String, ratePerSecond: Double = 1000, burst: Double = 5000) {
         self.name = name; self.kind = kind; self.token = token; self.team = team
+        self.ratePerSecond = ratePerSecond; self.burst = burst
     }
 }
 

@@ -2,8 +2,8 @@ import Foundation
 
 extension ScheduleRendering {
     /// Distinguishable colours, none of them red (red means a gap).
-    static let palette = ["#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#EDC948", "#9C755F", "#A0CBE8",
-                          "#FFBE7D", "#8CD17D", "#B6992D", "#499894", "#D4A6C8", "#86BCB6", "#F1CE63", "#79706E"]
+    static let palette = ["#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#EDC948", "#17BECF",
+                          "#9C755F", "#FF9DA7", "#79706E", "#2B3A67", "#B6992D", "#8CD17D"]
     static let gapColor = "#D62728"
 
     /// A colour per person: each id prefers a palette slot chosen by a stable hash of the id, and takes
@@ -105,7 +105,7 @@ extension ScheduleRendering {
         for t in ticks(from: from, to: to, tz: tz) {
             let tx = x(t.at)
             grid.append("<line x1=\"\(f(tx))\" y1=\"\(f(axisY + 4))\" x2=\"\(f(tx))\" y2=\"\(f(lanesBottom))\" stroke=\"\(t.label == nil ? "#eceef1" : "#d0d4da")\" stroke-width=\"1\"/>")
-            if let label = t.label {
+            if let label = t.label, tx + 3 + Double(label.count) * 6.2 <= width - 4 {
                 grid.append("<text x=\"\(f(tx + 3))\" y=\"\(f(axisY))\" font-size=\"11\" fill=\"#57606a\">\(xml(label))</text>")
             }
         }

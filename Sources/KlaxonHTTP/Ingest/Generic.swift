@@ -1,0 +1,41 @@
+import Foundation
+import KlaxonCore
+
+/// Klaxon's own alert shape, for scripts: `{"summary","source","severity"?,"dedup_key"?,
+/// "status"?,"labels"?,"annotations"?,"values"?}`.
+enum GenericAlert {
+    static func parse(_ json: [String: Any]) throws -> AlertBatch {
+        let f = Fields(json)
+        guard let summary = try f.string("summary", required: true, maxLength: 1024), !summary.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw APIError.badRequest("Field summary must not be empty.")
+        }
+        guard let source = try f.string("source", required: true, maxLength: 255), !source.isEmpty else {
+            throw APIError.badRequest("Field source must not be empty.")
+        }
+        let severity = try f.string("severity", maxLength: 64)
+        var status = AlertStatus.firing
+        if let s = try f.string("status") {
+            guard let st = AlertStatus(rawValue: s) else { throw APIError.badRequest("Field status must be \"firing\" or \"resolved\".") }
+            status = st
+        }
+        var labels = try f.stringMap("labels")
+        let annotations = try f.stringMap("annotations")
+        let values = try f.numberMap("values")
+        if labels["source"] == nil { labels["source"] = source }
+        if let s = severity, labels["severity"] == nil { labels["severity"] = s }
+        let dedupKey = try f.string("dedup_key", maxLength: 255).flatMap { $0.isEmpty ? nil : $0 }
+            ?? fingerprint(of: labels.merging(["__summary": summary]) { a, _ in a })
+        var links: [AlertLink] = []
+        if let l = try f.array("links") {
+            for (i, item) in l.enumerated() {
+                guard let o = item as? [String: Any], let href = o["href"] as? String else {
+                    throw APIError.badRequest("Field links[\(i)].href is required.")
+                }
+                links.append(AlertLink(href: href, text: (o["text"] as? String) ?? href))
+            }
+        }
+        let alert = Alert(fingerprint: dedupKey, status: status, labels: labels, annotations: annotations, values: values,
+                          summary: summary, source: source, sourceSeverity: severity, links: links)
+        return AlertBatch(groupKey: dedupKey, alerts: [alert], title: summary)
+    }
+}
