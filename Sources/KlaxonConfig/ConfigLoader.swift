@@ -81,6 +81,17 @@ public struct ConfigLoader: Sendable {
             playbookRefs += playbookReferences(root, pb)
         }
 
+        // Playbooks that may match the same alert: the first by file name wins, and lint says so.
+        for (i, later) in playbooks.enumerated() {
+            for earlier in playbooks[..<i] {
+                for (gi, gj) in later.overlaps(with: earlier) {
+                    let (line, column) = playbookMatchPosition(path: later.file, group: gi)
+                    sink.warning(later.file, line, column,
+                                 "match group \(gi + 1) of playbook \(later.id) may match the same alerts as group \(gj + 1) of \(earlier.id) (\(earlier.file)); \(earlier.id) wins because it comes first by file name")
+                }
+            }
+        }
+
         // Cross references, now that every file is read.
         let personIds = Set(people.map(\.id))
         let teamIds = Set(teams.map(\.id))
@@ -164,6 +175,14 @@ public struct ConfigLoader: Sendable {
             }
         }
         return out
+    }
+
+    /// Where match group `group` of a playbook file starts.
+    private func playbookMatchPosition(path: String, group: Int) -> (Int, Int) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let node = try? Yams.compose(yaml: text),
+              case .mapping(let m) = node, let match = m["match"] else { return (1, 1) }
+        if case .sequence(let items) = match, group < items.count, let mark = items[group].mark { return (mark.line, mark.column) }
+        return (match.mark?.line ?? 1, match.mark?.column ?? 1)
     }
 
     private func yamlFiles(in dir: String) -> [String] {

@@ -119,3 +119,37 @@ struct ClassifierTests {
         #expect(c.classify(critical, integrationTeam: "t").severity == .p1)
     }
 }
+
+struct OverlapTests {
+    func g(_ s: String...) throws -> [Matcher] { try s.map { try Matcher(parsing: $0) } }
+
+    @Test func disjointNamesAndValues() throws {
+        #expect(!MatcherOverlap.mayOverlap(try g("alertname = \"A\""), try g("alertname = \"B\"")))
+        #expect(!MatcherOverlap.mayOverlap(try g("alertname = \"A\""), try g("alertname != \"A\"")))
+        #expect(!MatcherOverlap.mayOverlap(try g("alertname = \"A\""), try g("alertname =~ \"B|C\"")))
+        #expect(!MatcherOverlap.mayOverlap(try g("alertname =~ \"A|B\""), try g("alertname =~ \"C|D\"")))
+        #expect(!MatcherOverlap.mayOverlap(try g("x > 0.5"), try g("x <= 0.5")))
+        #expect(!MatcherOverlap.mayOverlap(try g("x >= 1"), try g("x < 1")))
+    }
+
+    @Test func overlapping() throws {
+        #expect(MatcherOverlap.mayOverlap(try g("alertname = \"A\""), try g("alertname =~ \"A|B\"")))
+        #expect(MatcherOverlap.mayOverlap(try g("alertname = \"A\""), try g("env = \"prod\"")))
+        #expect(MatcherOverlap.mayOverlap(try g("alertname =~ \"Model.*\""), try g("alertname = \"ModelX\"")))
+        #expect(MatcherOverlap.mayOverlap(try g("x > 0.5"), try g("x >= 0.5")))
+        #expect(MatcherOverlap.mayOverlap(try g("source =~ \"rag.*\""), try g("alertname = \"A\"")))
+    }
+}
+
+struct OverlapPrefixTests {
+    func g(_ s: String...) throws -> [Matcher] { try s.map { try Matcher(parsing: $0) } }
+
+    @Test func prefixesAndNegations() throws {
+        #expect(!MatcherOverlap.mayOverlap(try g("dag_id =~ \"train(ing)?_.*\""), try g("dag_id =~ \"features?_.*\"")))
+        #expect(MatcherOverlap.mayOverlap(try g("dag_id =~ \"train.*\""), try g("dag_id =~ \"training_.*\"")))
+        #expect(!MatcherOverlap.mayOverlap(try g("source =~ \"rag-.*|retrieval-.*\""), try g("source =~ \"drift-monitor.*\"")))
+        #expect(!MatcherOverlap.mayOverlap(try g("source =~ \"rag-.*\""), try g("source !~ \"rag-.*\"")))
+        #expect(!MatcherOverlap.mayOverlap(try g("psi >= 0"), try g("psi !~ \".+\"")))
+        #expect(MatcherOverlap.mayOverlap(try g("psi >= 0"), try g("psi !~ \"x\"")))
+    }
+}

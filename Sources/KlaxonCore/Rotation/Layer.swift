@@ -15,6 +15,7 @@ public struct Layer: Sendable, Hashable {
     /// All members are the same person (handoffs never change who is on call).
     private var uniform: Bool
 
+    /// `restrictions` are windows of the layer zone's wall time; none means always.
     public init(name: String, timeZone: TimeZone, rotation: Rotation, members: [String], restrictions: [RestrictionWindow] = []) {
         self.name = name; self.timeZone = timeZone; self.rotation = rotation
         self.members = members; self.restrictions = restrictions

@@ -17,6 +17,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Days since 1970-01-01 (negative before).
     public var daysSinceEpoch: Int { Civil.days(year: year, month: month, day: day) }
     public var weekday: Weekday { Weekday(rawValue: Civil.weekdayNumber(days: daysSinceEpoch))! }
+    /// The date `n` days later (earlier if negative).
     public func adding(days n: Int) -> LocalDate { LocalDate(daysSinceEpoch: daysSinceEpoch + n) }
 
     /// Whether the date exists in the Gregorian calendar.

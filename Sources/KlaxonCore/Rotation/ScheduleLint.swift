@@ -3,6 +3,7 @@ import Foundation
 /// One lint finding about a schedule, with the indices the config loader needs to point at the
 /// right file:line:column (the layer, its restriction windows, the overrides involved).
 public struct ScheduleFinding: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// What is wrong; the raw value is a stable code for machine-readable output.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// Nobody on call during `interval` (within the lint horizon).
         case gap

@@ -7,6 +7,7 @@ public struct WallTime: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public init(hour: Int, minute: Int) { self.hour = hour; self.minute = minute }
 
+    /// 00:00, and 24:00 (only as the end of a window).
     public static let midnight = WallTime(hour: 0, minute: 0)
     public static let endOfDay = WallTime(hour: 24, minute: 0)
 

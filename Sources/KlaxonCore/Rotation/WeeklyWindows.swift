@@ -10,6 +10,7 @@ public struct WeeklyWindows: Sendable, Hashable, CustomStringConvertible {
     /// starts and ends interleaved: every second of the week at which inside/outside may flip.
     let edges: [Int]
 
+    /// The union of `windows` (overlapping and wrapping windows are fine; empty ones add nothing).
     public init(_ windows: [RestrictionWindow]) {
         self.windows = windows
         let week = Civil.secondsPerWeek

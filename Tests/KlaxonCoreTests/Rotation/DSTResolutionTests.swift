@@ -71,7 +71,7 @@ struct DSTResolutionTests {
         #expect(chatham.map(\.at) == [RT.utc("2026-04-04T14:00Z"), RT.utc("2026-09-26T14:00Z")])
     }
 
-    /// Every minute of 2026 in each zone: local time from the cached rules equals Calendar's.
+    /// Every hour of 2026 in each zone: local time from the cached rules equals Calendar's.
     @Test func cachedOffsetsAgreeWithCalendarHourly() {
         for id in ["America/New_York", "Australia/Sydney", "Pacific/Chatham", "America/St_Johns"] {
             let tz = RT.zone(id)

@@ -135,7 +135,6 @@ struct ScheduleRenderingTests {
         let parser = XMLParser(data: Data(svg.utf8))
         #expect(parser.parse(), "SVG is well-formed XML: \(String(describing: parser.parserError))")
         #endif
-        try? svg.write(toFile: NSTemporaryDirectory() + "klaxon-rotation-example.svg", atomically: true, encoding: .utf8)
     }
 }
 
