@@ -1,0 +1,40 @@
+import Foundation
+import KlaxonCore
+
+/// Reads alerts from any payload Klaxon ingests (Alertmanager, Grafana, PagerDuty Events v2,
+/// generic), or a captured request `{"method","path","headers","body"}` around one; for
+/// `klaxon classify` and other tools.
+public enum AnyAlertPayload {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func alerts(from data: Data) throws(Failure) -> (format: String, alerts: [Alert]) {
+        let object: [String: Any]
+        do { object = try parseJSONObject(Array(data)) } catch let e as APIError { throw Failure(description: e.message) } catch {
+            throw Failure(description: "\(error)")
+        }
+        let body = (object["body"] as? [String: Any]) ?? object
+        do {
+            if body["event_action"] != nil {
+                let e = try PagerDutyEvent.parse(body)
+                guard var a = e.alert else { throw Failure(description: "a PagerDuty \(e.action.rawValue) event carries no alert to classify") }
+                a.fingerprint = e.dedupKey ?? "pagerduty"
+                return ("pagerduty", [a])
+            }
+            switch body["version"] as? String {
+            case "4": return ("alertmanager", try AlertmanagerPayload.parse(body).alerts)
+            case "1": return ("grafana", try GrafanaPayload.parse(body).alerts)
+            default: return ("generic", try GenericAlert.parse(body).alerts)
+            }
+        } catch let e as Failure {
+            throw e
+        } catch let e as APIError {
+            throw Failure(description: e.message)
+        } catch let e as PagerDutyEvent.Invalid {
+            throw Failure(description: e.errors.joined(separator: "; "))
+        } catch {
+            throw Failure(description: "\(error)")
+        }
+    }
+}
