@@ -21,11 +21,15 @@ public final class IncidentService: Sendable {
     /// Signalled after a change that may have queued a message.
     public let deliveryWakeup: Wakeup
     let logger: Logger
+    /// Ingests share transactions (group commit): one disk sync for many alerts, each still
+    /// committed before its caller hears back.
+    let committer: GroupCommitter
 
     public init(store: any IncidentStore, clock: any KlaxonClock, runtime: Runtime,
                 timerWakeup: Wakeup = Wakeup(), deliveryWakeup: Wakeup = Wakeup(), logger: Logger = Logger(label: "klaxon.engine")) {
         self.store = store; self.clock = clock; self.runtime = runtime
         self.timerWakeup = timerWakeup; self.deliveryWakeup = deliveryWakeup; self.logger = logger
+        self.committer = GroupCommitter(store: store)
     }
 
     private func wakeServices() {
@@ -42,7 +46,7 @@ public final class IncidentService: Sendable {
         let snapshot = runtime.snapshot
         let now = clock.now
         let logger = self.logger
-        let result: (ids: [String], opened: IncidentRecord?) = try await store.write { tx in
+        let result: (ids: [String], opened: IncidentRecord?) = try await committer.submit { tx in
             try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, now: now, logger: logger)
         }
         Counter(label: "klaxon_alerts_received_total", dimensions: [("integration", integration.name), ("status", "firing")])
@@ -102,12 +106,13 @@ public final class IncidentService: Sendable {
             return ([inc.id], inc)
         }
 
-        // An open incident: record what changed.
-        let existing = Dictionary(try tx.alerts(of: incident.number).map { ($0.alert.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
+        // An open incident: record what changed (only this batch's alerts are read).
         var changed = false
+        var highest = incident.severity
         for (sent, cl) in classified {
             var alert = sent
-            if alert.status == .resolved, let old = existing[alert.fingerprint]?.alert {
+            let existing = try tx.alert(of: incident.number, fingerprint: alert.fingerprint)
+            if alert.status == .resolved, let old = existing?.alert {
                 // A resolve may be sparse (generic and PagerDuty sources): keep what the alert said.
                 alert.labels = old.labels.merging(alert.labels) { _, new in new }
                 alert.annotations = old.annotations.merging(alert.annotations) { _, new in new }
@@ -115,17 +120,16 @@ public final class IncidentService: Sendable {
                 if alert.links.isEmpty { alert.links = old.links }
                 if alert.startsAt == nil { alert.startsAt = old.startsAt }
             }
-            if let old = existing[alert.fingerprint], old.alert.sameContent(as: alert) { continue }
+            if let old = existing, old.alert.sameContent(as: alert) { continue }
             changed = true
+            highest = max(highest, cl.severity)
             try tx.save(StoredAlert(incident: incident.number, alert: alert, severity: cl.severity, receivedAt: now))
-            let verb = alert.status == .firing ? (existing[alert.fingerprint]?.alert.status == .firing ? "Updated" : "Firing") : "Resolved"
+            let verb = alert.status == .firing ? (existing?.alert.status == .firing ? "Updated" : "Firing") : "Resolved"
             var message = "\(verb): \(alert.summary)"
             if alert.status == .firing, incident.status == .acknowledged { message += " (incident acknowledged: nobody paged)" }
             try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "alert.\(alert.status.rawValue)", actor: integration.name, message: message))
         }
         guard changed else { return ([incident.id], nil) }
-        let all = try tx.alerts(of: incident.number)
-        let highest = all.map(\.severity).max() ?? incident.severity
         if incident.severitySetBy == nil, highest > incident.severity {
             let old = incident.severity
             incident.severity = highest
@@ -136,16 +140,15 @@ public final class IncidentService: Sendable {
                 incident.escalation = esc
                 try writer.apply(effects, incident: incident)
             }
+            try tx.save(incident)
         }
-        try tx.save(incident)
         try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
         return ([incident.id], nil)
     }
 
     /// Resolves the incident when every one of its alerts is resolved.
     private static func resolveIfDone(_ incident: inout IncidentRecord, tx: any StoreTransaction, writer: EffectWriter, actor: String, now: Date) throws {
-        let alerts = try tx.alerts(of: incident.number)
-        guard !alerts.isEmpty, alerts.allSatisfy({ $0.alert.status == .resolved }), incident.status != .resolved else { return }
+        guard incident.status != .resolved, try tx.firingAlertCount(of: incident.number) == 0 else { return }
         try resolve(&incident, tx: tx, writer: writer, by: actor, note: "every alert resolved", now: now)
     }
 

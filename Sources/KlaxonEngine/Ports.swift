@@ -11,6 +11,11 @@ public protocol StoreTransaction {
     func save(_ incident: IncidentRecord) throws
     func incidents(statuses: [IncidentStatus]?, limit: Int) throws -> [IncidentRecord]
     func alerts(of incident: Int) throws -> [StoredAlert]
+    func alert(of incident: Int, fingerprint: String) throws -> StoredAlert?
+    /// How many of the incident's alerts are still firing.
+    func firingAlertCount(of incident: Int) throws -> Int
+    /// Runs `body` in a savepoint: if it throws, only its own writes are undone.
+    func savepoint<T>(_ body: () throws -> T) throws -> T
     /// Inserts or updates by (incident, fingerprint).
     func save(_ alert: StoredAlert) throws
     func append(_ entry: TimelineEntry) throws

@@ -12,7 +12,8 @@ public final class SQLiteStore: IncidentStore {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Every commit reaches the disk before it returns (WAL + FULL); group commits amortise it.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         pool = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(pool)
@@ -171,6 +172,24 @@ struct SQLiteTransaction: StoreTransaction {
     func alerts(of incident: Int) throws -> [StoredAlert] {
         try String.fetchAll(db, sql: "SELECT body FROM alerts WHERE incident = ? ORDER BY rowid", arguments: [incident])
             .map { try decode(StoredAlert.self, $0) }
+    }
+
+    func alert(of incident: Int, fingerprint: String) throws -> StoredAlert? {
+        try String.fetchOne(db, sql: "SELECT body FROM alerts WHERE incident = ? AND fingerprint = ?", arguments: [incident, fingerprint])
+            .map { try decode(StoredAlert.self, $0) }
+    }
+
+    func firingAlertCount(of incident: Int) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alerts WHERE incident = ? AND status = 'firing'", arguments: [incident]) ?? 0
+    }
+
+    func savepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        return result!
     }
 
     func save(_ alert: StoredAlert) throws {

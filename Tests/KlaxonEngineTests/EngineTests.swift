@@ -22,7 +22,7 @@ final class RecordingNotifier: Notifier {
 }
 
 /// An engine on a real SQLite file and a manual clock.
-final class EngineHarness {
+final class EngineHarness: @unchecked Sendable {
     let dir = NSTemporaryDirectory() + "klaxon-engine-" + UUID().uuidString
     let clock: ManualClock
     let store: SQLiteStore
