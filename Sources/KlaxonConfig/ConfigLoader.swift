@@ -26,7 +26,9 @@ public struct ConfigLoader: Sendable {
         self.environment = environment
     }
 
-    public func load(configPath: String) -> LoadResult {
+    /// Reads the folder of `configPath`. `now` is when the schedule lint looks from (gaps in the
+    /// next 28 days); tests pass a fixed instant.
+    public func load(configPath: String, now: Date = Date()) -> LoadResult {
         let sink = DiagnosticSink()
         let directory = (configPath as NSString).deletingLastPathComponent
         func display(_ relative: String) -> String {
@@ -54,9 +56,11 @@ public struct ConfigLoader: Sendable {
             let path = (rotationsDir as NSString).appendingPathComponent(file)
             guard let root = parse(path: path, display: path, sink: sink) else { continue }
             let stem = (file as NSString).deletingPathExtension
+            let sourcesBefore = rotations.scheduleSources.count
             if let (team, _) = rotations.loadTeam(root, fileStem: stem) {
                 if let other = teamNodes[team.id] {
                     sink.error(path, root.line, root.column, "team \"\(team.id)\" is also defined in \(other)")
+                    rotations.scheduleSources.removeSubrange(sourcesBefore...)
                     continue
                 }
                 teamNodes[team.id] = path
@@ -122,6 +126,9 @@ public struct ConfigLoader: Sendable {
             default: break
             }
         }
+
+        // The schedules themselves: gaps, overlapping overrides, replaces, layers always empty.
+        ScheduleChecks.report(rotations.scheduleSources, knownPeople: personIds, now: now)
 
         guard let settings, !sink.hasErrors else { return LoadResult(configuration: nil, diagnostics: sink.items) }
         let config = Configuration(settings: settings, people: people, teams: teams, playbooks: playbooks,

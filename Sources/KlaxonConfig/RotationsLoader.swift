@@ -10,10 +10,26 @@ struct Reference {
     var context: String
 }
 
+/// Where a schedule and its parts are written, so that lint findings about it point at the right
+/// `file:line:column`. `layers` and `overrides` run parallel to the schedule's.
+struct ScheduleSource {
+    struct LayerSource { var node: YNode; var restrict: YNode?; var windows: [YNode] }
+    struct OverrideSource { var node: YNode; var replaces: YNode? }
+    var team: String
+    var schedule: Schedule
+    var node: YNode
+    var layers: [LayerSource]
+    var overrides: [OverrideSource]
+    /// False when some layer or override could not be read (its own error says why).
+    var complete: Bool
+}
+
 /// Reads `Rotations/people.yaml` and the team files.
 struct RotationsLoader {
     let defaultZone: TimeZone
     var references: [Reference] = []
+    /// Every schedule read, with its nodes, for the schedule lint.
+    var scheduleSources: [ScheduleSource] = []
 
     init(defaultZone: TimeZone) { self.defaultZone = defaultZone }
 
@@ -109,33 +125,40 @@ struct RotationsLoader {
         guard let m = n.mapping("a schedule", allowed: ["id", "layers", "overrides"], required: ["id", "layers"]),
               let id = m["id"]?.name("schedule id") else { return nil }
         var layers: [Layer] = []
+        var layerSources: [ScheduleSource.LayerSource] = []
+        var overrideSources: [ScheduleSource.OverrideSource] = []
+        var complete = true
         if let ln = m["layers"], let items = ln.list("layers") {
             if items.isEmpty { ln.error("schedule \(id) needs at least one layer") }
             for (i, item) in items.enumerated() {
-                if let l = loadLayer(item, index: i, zone: zone) { layers.append(l) }
+                if let (l, source) = loadLayer(item, index: i, zone: zone) { layers.append(l); layerSources.append(source) } else { complete = false }
             }
-        }
+        } else { complete = false }
         var overrides: [Override] = []
         if let on = m["overrides"], let items = on.list("overrides") {
             for item in items {
                 guard let om = item.mapping("an override", allowed: ["member", "from", "to", "replaces"], required: ["member", "from", "to"]),
                       let memberNode = om["member"], let member = memberNode.name("override member"),
                       let fromNode = om["from"], let toNode = om["to"],
-                      let from = instant(fromNode, zone: zone), let to = instant(toNode, zone: zone) else { continue }
+                      let from = instant(fromNode, zone: zone), let to = instant(toNode, zone: zone) else { complete = false; continue }
                 references.append(Reference(kind: .person, name: member, node: memberNode, context: "override in schedule \(id)"))
                 var replaces: String? = nil
                 if let r = om["replaces"], let name = r.name("replaces") {
                     references.append(Reference(kind: .person, name: name, node: r, context: "override in schedule \(id)"))
                     replaces = name
                 }
-                guard to > from else { toNode.error("override ends (to) before or when it starts (from)"); continue }
+                guard to > from else { toNode.error("override ends (to) before or when it starts (from)"); complete = false; continue }
                 overrides.append(Override(member: member, from: from, to: to, replaces: replaces))
+                overrideSources.append(.init(node: item, replaces: om["replaces"]))
             }
         }
-        return (Schedule(id: id, timeZone: zone, layers: layers, overrides: overrides), m.owner)
+        let schedule = Schedule(id: id, timeZone: zone, layers: layers, overrides: overrides)
+        scheduleSources.append(ScheduleSource(team: team, schedule: schedule, node: m.owner, layers: layerSources,
+                                              overrides: overrideSources, complete: complete))
+        return (schedule, m.owner)
     }
 
-    private mutating func loadLayer(_ n: YNode, index: Int, zone: TimeZone) -> Layer? {
+    private mutating func loadLayer(_ n: YNode, index: Int, zone: TimeZone) -> (Layer, ScheduleSource.LayerSource)? {
         guard let m = n.mapping("a layer", allowed: ["name", "time_zone", "rotation", "members", "restrict"], required: ["rotation", "members"]) else { return nil }
         let name = m["name"]?.name("layer name") ?? "layer \(index + 1)"
         let tz = m["time_zone"].flatMap { $0.timeZone("time_zone of layer \(name)") } ?? zone
@@ -167,16 +190,22 @@ struct RotationsLoader {
             rm["handoff"]?.error("only weekly rotations take a weekday in handoff; write just HH:MM")
         }
         var restrictions: [RestrictionWindow] = []
-        if let r = m["restrict"], let items = r.stringList("restrict") {
-            for (text, node) in items {
-                do { restrictions.append(try RestrictionWindow.parse(text)) } catch let e as TimeParseError {
-                    node.error(atOffset: e.offset, "bad restriction window: \(e.message)")
-                } catch {}
-            }
+        var windowNodes: [YNode] = []
+        var restrictionsRead = true
+        if let r = m["restrict"] {
+            if let items = r.stringList("restrict") {
+                for (text, node) in items {
+                    do { restrictions.append(try RestrictionWindow.parse(text)); windowNodes.append(node) } catch let e as TimeParseError {
+                        node.error(atOffset: e.offset, "bad restriction window: \(e.message)")
+                        restrictionsRead = false
+                    } catch { restrictionsRead = false }
+                }
+            } else { restrictionsRead = false }
         }
-        guard let period, let start else { return nil }
+        guard let period, let start, restrictionsRead else { return nil }
         let rotation = Rotation(every: period, handoff: handoff.1, handoffWeekday: handoff.0, start: start)
-        return Layer(name: name, timeZone: tz, rotation: rotation, members: members, restrictions: restrictions)
+        return (Layer(name: name, timeZone: tz, rotation: rotation, members: members, restrictions: restrictions),
+                .init(node: n, restrict: m["restrict"], windows: windowNodes))
     }
 
     private mutating func loadPolicy(_ n: YNode, team: String) -> EscalationPolicy? {
