@@ -35,6 +35,7 @@ public func buildRouter(_ deps: HTTPDependencies) -> Router<BasicRequestContext>
     let ingest = IngestRoutes(engine: engine)
     let slack = SlackRoutes(engine: engine)
     let api = IncidentRoutes(engine: engine)
+    let schedules = ScheduleRoutes(engine: engine, api: api)
 
     router.get("/healthz") { _, _ in try Response.json(["status": "ok"]) }
     router.get("/readyz") { _, _ in
@@ -58,6 +59,8 @@ public func buildRouter(_ deps: HTTPDependencies) -> Router<BasicRequestContext>
     router.post("/v1/incidents/:id/:action") { req, ctx in
         try await api.act(req, id: ctx.parameters.get("id") ?? "", action: ctx.parameters.get("action") ?? "")
     }
+    router.get("/v1/oncall") { req, _ in try await schedules.oncall(req) }
+    router.get("/calendar/:file") { req, ctx in try await schedules.calendar(req, file: ctx.parameters.get("file") ?? "") }
     if let control = deps.testClock {
         router.post("/_test/clock") { req, _ in
             var req = req
