@@ -7,7 +7,8 @@ struct Klaxon: AsyncParsableCommand {
         commandName: "klaxon",
         abstract: "A self-hosted chat-ops paging bot: alerts in, the right person paged, acknowledged from chat.",
         version: "0.1.0",
-        subcommands: [Serve.self, Lint.self, PlaybookCommand.self, Classify.self])
+        subcommands: [Serve.self, Lint.self, OnCallCommand.self, ScheduleCommand.self, CalendarURLCommand.self,
+                      PlaybookCommand.self, Classify.self])
 }
 
 /// `--config PATH`, shared by every command.

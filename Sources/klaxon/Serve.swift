@@ -41,7 +41,8 @@ struct Serve: AsyncParsableCommand {
             printError("klaxon: the configuration has errors; run klaxon lint")
             throw ExitCode(1)
         }
-        let app = try await Composition.build(config: config, logger: logger, listen: listen, virtualClock: virtualClock)
+        let app = try await Composition.build(config: config, logger: logger, listen: listen, virtualClock: virtualClock,
+                                              configPath: options.config)
         for w in result.warnings where !w.message.contains("is unset") { logger.warning("\(w.description)") }
         try await app.runService()
     }
@@ -51,7 +52,8 @@ struct Serve: AsyncParsableCommand {
 enum Composition {
     static let registry = PrometheusCollectorRegistry()
 
-    static func build(config: Configuration, logger: Logger, listen: String?, virtualClock: Bool) async throws -> some ApplicationProtocol {
+    static func build(config: Configuration, logger: Logger, listen: String?, virtualClock: Bool,
+                      configPath: String? = nil) async throws -> some ApplicationProtocol {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         // Channels whose secrets are missing are said once and skipped.
@@ -95,6 +97,10 @@ enum Composition {
         }
         let timers = TimerService(engine: engine)
         let delivery = DeliveryService(engine: engine, notifiers: notifiers)
+        var services: [any Service] = [timers, delivery]
+        if let configPath {
+            services.append(ConfigReloadService(reloader: reloader(configPath: configPath, runtime: runtime, logger: logger)))
+        }
 
         var host = config.settings.server.host
         var port = config.settings.server.port
@@ -116,9 +122,40 @@ enum Composition {
         }
         let deps = HTTPDependencies(engine: engine, metrics: registry, logger: logger, testClock: control)
         let boundHost = host
-        return buildApplication(deps, host: host, port: port, services: [timers, delivery]) { port in
+        return buildApplication(deps, host: host, port: port, services: services) { port in
             // Tests and humans read this line to learn the port.
             FileHandle.standardOutput.write(Data("klaxon listening on \(boundHost):\(port)\n".utf8))
         }
+    }
+
+    /// Reloads the folder of `configPath` into `runtime` when it is free of errors (templates
+    /// included); what only a restart can change is said so.
+    static func reloader(configPath: String, runtime: Runtime, logger: Logger) -> ConfigReloader {
+        ConfigReloader(
+            configPath: configPath,
+            validate: { config in
+                do { _ = try TemplateSet(directory: (config.directory as NSString).appendingPathComponent("Templates")); return [] }
+                catch let e as TemplateSet.LoadError { return [Diagnostic(file: e.file, line: 1, column: 1, level: .error, message: e.message)] }
+                catch { return [Diagnostic(file: config.directory + "/Templates", line: 1, column: 1, level: .error, message: "\(error)")] }
+            },
+            apply: { config in
+                let old = runtime.snapshot.config.settings
+                runtime.replace(with: config)
+                let new = config.settings
+                var restart: [String] = []
+                if old.server != new.server { restart.append("server") }
+                if old.storage != new.storage { restart.append("storage") }
+                if old.channels != new.channels { restart.append("channels") }
+                if !restart.isEmpty {
+                    logger.warning("changes to \(restart.joined(separator: ", ")) in klaxon.yaml take effect at the next restart")
+                }
+            },
+            log: { level, message in
+                switch level {
+                case .info: logger.info("\(message)")
+                case .warning: logger.warning("\(message)")
+                case .error: logger.error("\(message)")
+                }
+            })
     }
 }
