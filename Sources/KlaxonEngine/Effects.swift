@@ -18,14 +18,27 @@ struct EffectWriter {
         return team.defaultPolicy
     }
 
+    /// When a low-urgency step of this incident's policy may page (working hours of whoever it
+    /// targets, each in their own zone).
+    func pageableFrom(for incident: IncidentRecord) -> Escalation.PageableFrom {
+        let planner = WorkingHoursPlanner(team: config.team(incident.team), people: config.people)
+        let steps = policy(for: incident)?.steps ?? []
+        return { step, t in step < steps.count ? planner.earliestPageable(steps[step], at: t) : t }
+    }
+
     func apply(_ effects: [EscalationEffect], incident: IncidentRecord, lateBy: TimeInterval? = nil) throws {
         let team = config.team(incident.team)
         let policy = policy(for: incident)
+        let lowUrgency = incident.escalation?.urgency == .low
         for effect in effects {
             switch effect {
-            case .fire(let stepIndex, let round):
+            case .fire(let stepIndex, let round), .firePeople(let stepIndex, let round), .postChannels(let stepIndex, let round):
                 guard let policy, stepIndex < policy.steps.count else { continue }
-                try fire(step: policy.steps[stepIndex], index: stepIndex, round: round, incident: incident, team: team, lateBy: lateBy)
+                var people = true, channels = true
+                if case .firePeople = effect { channels = false }
+                if case .postChannels = effect { people = false }
+                try fire(step: policy.steps[stepIndex], index: stepIndex, round: round, incident: incident, team: team, lateBy: lateBy,
+                         people: people, channels: channels, onlyInWorkingHours: lowUrgency)
             case .schedule(let at):
                 try tx.cancelTimers(incident: incident.number, kind: .escalation)
                 try tx.schedule(TimerRecord(incident: incident.number, kind: .escalation, dueAt: at))
@@ -43,11 +56,14 @@ struct EffectWriter {
         }
     }
 
-    private func fire(step: EscalationStep, index: Int, round: Int, incident: IncidentRecord, team: Team?, lateBy: TimeInterval?) throws {
+    private func fire(step: EscalationStep, index: Int, round: Int, incident: IncidentRecord, team: Team?, lateBy: TimeInterval?,
+                      people: Bool, channels: Bool, onlyInWorkingHours: Bool) throws {
         var persons: [String] = []
         var notes: [String] = []
         var posts: [ChannelRef] = []
         for target in step.targets {
+            if !people, !{ if case .channel = target { return true } else { return false } }() { continue }
+            if !channels, case .channel = target { continue }
             switch target {
             case .schedule(let id):
                 guard let schedule = team?.schedule(id) else { notes.append("schedule \(id) not found"); continue }
@@ -62,6 +78,14 @@ struct EffectWriter {
         }
         var seen = Set<String>()
         persons = persons.filter { seen.insert($0).inserted }
+        if onlyInWorkingHours {
+            let planner = WorkingHoursPlanner(team: team, people: config.people)
+            let outside = persons.filter { !planner.inWorkingHours($0, at: now) }
+            if !outside.isEmpty, outside.count < persons.count {
+                persons.removeAll { outside.contains($0) }
+                notes.append("low urgency: \(outside.joined(separator: ", ")) outside working hours, not paged")
+            }
+        }
         var reached: [String] = []
         for id in persons {
             guard let person = config.person(id) else { notes.append("\(id) is not in people.yaml"); continue }
@@ -73,7 +97,7 @@ struct EffectWriter {
                 }
                 try tx.enqueue(OutboxMessage(incident: incident.number, channel: channel.name, kind: .page,
                                              recipient: .person(id: id, method: method), step: index,
-                                             detail: persons.joined(separator: ","), createdAt: now))
+                                             detail: persons.joined(separator: ","), round: round, createdAt: now))
                 reached.append("\(id) (\(method.rawValue))")
             }
         }
@@ -83,11 +107,12 @@ struct EffectWriter {
                 continue
             }
             try tx.enqueue(OutboxMessage(incident: incident.number, channel: channel.name, kind: .post, recipient: recipient,
-                                         step: index, createdAt: now))
+                                         step: index, round: round, createdAt: now))
             reached.append(ref.description)
         }
         var message = "Escalation step \(index + 1)" + (round > 0 ? " (repeat \(round))" : "") + ": "
-        message += reached.isEmpty ? "nobody could be paged" : "paging " + reached.joined(separator: ", ")
+        if !people { message = "Escalation step \(index + 1)" + (round > 0 ? " (repeat \(round))" : "") + " (low urgency, people wait for working hours): " }
+        message += reached.isEmpty ? "nobody could be paged" : (people ? "paging " : "posting to ") + reached.joined(separator: ", ")
         if !notes.isEmpty { message += "; " + notes.joined(separator: "; ") }
         if let late = lateBy { message += " (fired late by \(DurationText.format(late)))" }
         try tx.append(TimelineEntry(incident: incident.number, at: now, kind: lateBy == nil ? "escalation.step" : "escalation.step.late", message: message))

@@ -87,7 +87,7 @@ public final class IncidentService: Sendable {
             }
             if let policy = writer.policy(for: inc) {
                 let urgency = config.settings.urgency.urgency(for: inc.severity)
-                let (esc, effects) = Escalation.start(policy: policy, urgency: urgency, at: now)
+                let (esc, effects) = Escalation.start(policy: policy, urgency: urgency, at: now, pageableFrom: writer.pageableFrom(for: inc))
                 inc.escalation = esc
                 if urgency == .none {
                     try tx.append(TimelineEntry(incident: number, at: now, kind: "escalation.silent",
@@ -99,6 +99,7 @@ public final class IncidentService: Sendable {
                                             message: "Team \(inc.team) has no escalation policy: nobody is paged"))
             }
             try tx.save(inc)
+            try writer.stakeholders(.opened, incident: inc)
             if firing.count < classified.count {
                 // Resolved alerts that came with the firing ones already count as resolved.
                 try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration.name, now: now)
@@ -136,11 +137,13 @@ public final class IncidentService: Sendable {
             try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.severity_changed", actor: integration.name,
                                         message: "Severity raised from \(old) to \(highest) by a new alert"))
             if var esc = incident.escalation, let policy = writer.policy(for: incident) {
-                let effects = esc.severityChanged(to: config.settings.urgency.urgency(for: highest), policy: policy, at: now)
+                let effects = esc.severityChanged(to: config.settings.urgency.urgency(for: highest), policy: policy, at: now,
+                                                  pageableFrom: writer.pageableFrom(for: incident))
                 incident.escalation = esc
                 try writer.apply(effects, incident: incident)
             }
             try tx.save(incident)
+            try writer.stakeholders(.severityChanged, incident: incident)
         }
         try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
         return ([incident.id], nil)
@@ -166,6 +169,7 @@ public final class IncidentService: Sendable {
         try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.resolved", actor: by,
                                     message: "Resolved by \(by)" + (note.map { ": \($0)" } ?? "")))
         try writer.refreshPages(of: incident)
+        try writer.stakeholders(.resolved, incident: incident, text: note)
     }
 
     /// An acknowledgement or resolution sent by an alert source (PagerDuty's `acknowledge` and
@@ -233,6 +237,7 @@ public final class IncidentService: Sendable {
             try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.acknowledged", actor: person,
                                         message: "Acknowledged by \(person)" + (note.map { ": \($0)" } ?? "")))
             try writer.refreshPages(of: incident)
+            try writer.stakeholders(.acknowledged, incident: incident, text: note)
             return true
         }
     }
@@ -260,6 +265,40 @@ public final class IncidentService: Sendable {
             if incident.status == .acknowledged { incident.status = .triggered }
             try writer.apply(effects, incident: incident)
             try tx.save(incident)
+            try writer.stakeholders(.escalated, incident: incident, text: note)
+            return true
+        }
+    }
+
+    /// A person's status update: recorded, and sent to every audience that hears about this incident.
+    public func postUpdate(_ number: Int, by person: String, text: String) async throws -> IncidentRecord {
+        try await act(number) { incident, tx, writer, now in
+            guard incident.status != .resolved else { throw EngineError(.conflict, "\(incident.id) is resolved; updates go in the review.") }
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.updated", actor: person, message: text))
+            try writer.stakeholders(.updated, incident: incident, text: text)
+            return true
+        }
+    }
+
+    /// A person sets the severity: alerts no longer change it, and urgency and stakeholder
+    /// cadence are re-decided from this moment.
+    public func setSeverity(_ number: Int, to severity: Severity, by person: String) async throws -> IncidentRecord {
+        try await act(number) { incident, tx, writer, now in
+            guard incident.status != .resolved else { throw EngineError(.conflict, "\(incident.id) is resolved.") }
+            let old = incident.severity
+            incident.severitySetBy = person
+            guard old != severity else { try tx.save(incident); return false }
+            incident.severity = severity
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.severity_changed", actor: person,
+                                        message: "Severity changed from \(old) to \(severity) by \(person)"))
+            if var esc = incident.escalation, let policy = writer.policy(for: incident), incident.status == .triggered {
+                let effects = esc.severityChanged(to: writer.config.settings.urgency.urgency(for: severity), policy: policy, at: now,
+                                                  pageableFrom: writer.pageableFrom(for: incident))
+                incident.escalation = esc
+                try writer.apply(effects, incident: incident)
+            }
+            try tx.save(incident)
+            try writer.stakeholders(.severityChanged, incident: incident)
             return true
         }
     }

@@ -140,6 +140,8 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
     public var kind: MessageKind
     public var recipient: Recipient
     public var step: Int?
+    /// The escalation round (0 = first run through the steps).
+    public var round: Int?
     /// Kind-specific detail (audience, event, the text a person wrote).
     public var detail: String?
     /// For `page.update`: the outbox id of the message to update.
@@ -152,9 +154,37 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
     public var externalRef: ExternalRef?
 
     public init(incident: Int, channel: String, kind: MessageKind, recipient: Recipient, step: Int? = nil,
-                detail: String? = nil, replaces: Int64? = nil, createdAt: Date) {
+                detail: String? = nil, round: Int? = nil, replaces: Int64? = nil, createdAt: Date) {
         self.incident = incident; self.channel = channel; self.kind = kind; self.recipient = recipient
-        self.step = step; self.detail = detail; self.replaces = replaces; self.createdAt = createdAt
+        self.step = step; self.round = round; self.detail = detail; self.replaces = replaces; self.createdAt = createdAt
         self.state = .pending; self.attempts = 0; self.nextAttemptAt = createdAt
+    }
+}
+
+/// What a stakeholder message carries in its outbox `detail`.
+public struct StakeholderDetail: Sendable, Hashable, Codable {
+    public var audience: Audience
+    /// The incident event that caused it (`opened`, `updated`…) or `cadence` for a periodic briefing.
+    public var event: String
+    /// The template kind to render (`executive-briefing`, or the playbook's own).
+    public var template: String
+    /// The text a person wrote (`/incident update`).
+    public var text: String?
+
+    public init(audience: Audience, event: String, template: String, text: String? = nil) {
+        self.audience = audience; self.event = event; self.template = template; self.text = text
+    }
+
+    public static func defaultTemplate(_ a: Audience) -> String {
+        switch a {
+        case .executive: "executive-briefing"
+        case .customer: "customer-notice"
+        case .technical: "technical-update"
+        }
+    }
+
+    public var encoded: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
+    public static func decode(_ s: String?) -> StakeholderDetail? {
+        s.flatMap { try? JSONDecoder().decode(StakeholderDetail.self, from: Data($0.utf8)) }
     }
 }

@@ -9,9 +9,9 @@ public final class Runtime: Sendable {
         public var enabledChannels: Set<String>
         public var classifier: Classifier
 
-        public init(config: Configuration) {
+        public init(config: Configuration, enableAllChannels: Bool = false) {
             self.config = config
-            self.enabledChannels = Set(config.settings.channels.filter { $0.missingSecrets.isEmpty }.map(\.name))
+            self.enabledChannels = Set(config.settings.channels.filter { enableAllChannels || $0.missingSecrets.isEmpty }.map(\.name))
             self.classifier = Classifier(playbooks: config.playbooks, defaults: config.settings.severityDefaults)
         }
 
@@ -35,7 +35,9 @@ public final class Runtime: Sendable {
 
     private let state: Locked<Snapshot>
 
-    public init(config: Configuration) { state = Locked(Snapshot(config: config)) }
+    public init(config: Configuration, enableAllChannels: Bool = false) {
+        state = Locked(Snapshot(config: config, enableAllChannels: enableAllChannels))
+    }
 
     public var snapshot: Snapshot { state.current }
 

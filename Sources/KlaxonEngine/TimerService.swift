@@ -65,7 +65,7 @@ public final class TimerService: Service, Sendable {
             switch current.kind {
             case .escalation:
                 guard var esc = incident.escalation, let policy = writer.policy(for: incident) else { return true }
-                let effects = esc.timerDue(policy: policy, at: now)
+                let effects = esc.timerDue(policy: policy, at: now, pageableFrom: writer.pageableFrom(for: incident))
                 incident.escalation = esc
                 if lateBy > lateThreshold {
                     try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "timer.late",
@@ -73,8 +73,15 @@ public final class TimerService: Service, Sendable {
                 }
                 try writer.apply(effects, incident: incident, lateBy: lateBy > lateThreshold ? lateBy : nil)
                 try tx.save(incident)
+                if effects.contains(where: { if case .fire = $0 { return true }; if case .firePeople = $0 { return true }; return false }) {
+                    try writer.stakeholders(.escalated, incident: incident)
+                }
             case .stakeholder:
-                break
+                if lateBy > lateThreshold {
+                    try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "timer.late",
+                                                message: "Stakeholder timer due at \(ISOTime.utc(current.dueAt)) fired \(DurationText.format(lateBy)) late (Klaxon was not running)"))
+                }
+                try writer.stakeholderTimer(current, incident: incident)
             }
             return true
         }

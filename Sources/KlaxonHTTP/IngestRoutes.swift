@@ -41,7 +41,7 @@ struct IngestRoutes {
     }
 
     func rateLimit(_ i: Integration) throws {
-        if let wait = limiter.take(i.name, ratePerSecond: i.ratePerSecond, burst: i.burst, now: Date()) {
+        if let wait = limiter.take(i.name, ratePerSecond: i.ratePerSecond, burst: i.burst, now: engine.clock.now) {
             count(i.name, "rate_limited")
             let seconds = max(1, Int(wait.rounded(.up)))
             throw APIError(.tooManyRequests, "rate_limited", "Integration \(i.name) sent more than \(Int(i.ratePerSecond)) requests a second; retry after \(seconds)s.",

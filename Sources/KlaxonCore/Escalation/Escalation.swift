@@ -3,8 +3,14 @@ import Foundation
 /// What the escalation state machine asks the engine to do. The engine writes the new state and
 /// these effects in one transaction, then performs them from the outbox and the timer table.
 public enum EscalationEffect: Sendable, Hashable {
-    /// Notify the targets of step `step` (0-based) in round `round` (0 = first run).
+    /// Notify the targets of step `step` (0-based) in round `round` (0 = first run): its people
+    /// and, unless they were already posted to while the people waited, its channels.
     case fire(step: Int, round: Int)
+    /// Low urgency: the step is due but its people are outside working hours; post to its
+    /// channels now, page the people when `fire` follows.
+    case postChannels(step: Int, round: Int)
+    /// The step's people when the channels were already posted to.
+    case firePeople(step: Int, round: Int)
     /// Wake the escalation at this instant (replaces any pending escalation timer).
     case schedule(at: Date)
     /// Drop every pending escalation timer of the incident.
@@ -36,6 +42,8 @@ public struct Escalation: Sendable, Hashable, Codable {
         public var step: Int
         public var round: Int
         public var due: Date
+        /// The step's channels were posted to while its people waited for working hours.
+        public var channelsPosted: Bool?
     }
 
     public private(set) var phase: Phase
@@ -91,8 +99,7 @@ public struct Escalation: Sendable, Hashable, Codable {
 
     /// `escalate`: the next step fires now, and its delay counts from now. Works on an
     /// acknowledged or exhausted incident too (someone wants more help).
-    public mutating func escalated(policy: EscalationPolicy, at now: Date,
-                                   pageableFrom: PageableFrom = { _, t in t }) -> [EscalationEffect] {
+    public mutating func escalated(policy: EscalationPolicy, at now: Date) -> [EscalationEffect] {
         guard phase != .resolved, !policy.steps.isEmpty else { return [] }
         var next: Pending
         if let p = pending, p.step < policy.steps.count {
@@ -107,8 +114,11 @@ public struct Escalation: Sendable, Hashable, Codable {
         phase = .active
         pending = next
         var effects: [EscalationEffect] = [.cancelTimers]
+        // A person asked for more help: the next step pages now, whatever the hour.
+        let saved = urgency
+        if urgency == .low { urgency = .high }
         effects += advance(policy: policy, now: now, pageableFrom: { _, t in t })
-        _ = pageableFrom
+        urgency = saved
         return effects
     }
 
@@ -127,12 +137,19 @@ public struct Escalation: Sendable, Hashable, Codable {
             pending = lastFired.flatMap { successor(of: $0, policy: policy, due: now) } ?? Pending(step: 0, round: 0, due: now)
             return advance(policy: policy, now: now, pageableFrom: pageableFrom)
         case (.active, _) where old != newUrgency:
-            // Re-decide the waiting step under the new urgency.
-            if var p = pending, p.step < policy.steps.count, p.due > now, lastFired == nil || newUrgency == .high {
-                if newUrgency == .high, lastFired == nil { p.due = now }
+            // Re-decide the waiting step under the new urgency, from this moment on: a step that
+            // waited for working hours under low urgency pages now under high urgency; under low
+            // urgency a due step waits for working hours.
+            if var p = pending, p.step < policy.steps.count {
+                let waitingForHours = p.channelsPosted == true
+                if newUrgency == .high, waitingForHours || lastFired == nil { p.due = min(p.due, now) }
                 pending = p
             }
-            return advance(policy: policy, now: now, pageableFrom: pageableFrom)
+            var effects = advance(policy: policy, now: now, pageableFrom: pageableFrom)
+            if let p = pending, !effects.contains(where: { if case .schedule = $0 { return true } else { return false } }) {
+                effects.append(.schedule(at: p.due))
+            }
+            return effects
         default:
             return []
         }
@@ -156,13 +173,17 @@ public struct Escalation: Sendable, Hashable, Codable {
                 effects.append(.exhausted)
                 return effects
             }
-            let earliest = pageableFrom(p.step, now)
+            let earliest = urgency == .low ? pageableFrom(p.step, now) : now
             if earliest > now {
+                if p.channelsPosted != true {
+                    effects.append(.postChannels(step: p.step, round: p.round))
+                    p.channelsPosted = true
+                }
                 p.due = earliest
                 pending = p
                 break
             }
-            effects.append(.fire(step: p.step, round: p.round))
+            effects.append(p.channelsPosted == true ? .firePeople(step: p.step, round: p.round) : .fire(step: p.step, round: p.round))
             lastFired = Pending(step: p.step, round: p.round, due: now)
             let after = policy.steps[p.step].escalateAfter
             let dueNext = now.addingTimeInterval(after)

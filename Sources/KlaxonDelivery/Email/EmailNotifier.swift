@@ -29,7 +29,7 @@ public struct EmailNotifier: Notifier {
         switch m.message.kind {
         case .page, .post, .pageUpdate: name = "page.email"
         case .exhausted: name = "escalation-exhausted.email"
-        case .stakeholder: name = "\(m.message.detail ?? "technical-update").email"
+        case .stakeholder: name = templates.stakeholderTemplate(m.message.detail, channelKind: "email")
         }
         if m.message.kind == .pageUpdate { return .sent(nil) }
         guard let rendered = templates.render(name, TemplateContext.make(m, people: people)) else { return .failed(reason: "no template \(name)") }

@@ -43,7 +43,7 @@ public struct SlackNotifier: Notifier {
         case .slackChannel(let name): target = "#\(name)"
         case .channel: return .failed(reason: "a named channel cannot be posted to through Slack")
         }
-        let name = m.message.kind == .stakeholder ? (m.message.detail.map { "\($0).slack" } ?? "technical-update.slack") : Self.templateName(m.message.kind)
+        let name = m.message.kind == .stakeholder ? templates.stakeholderTemplate(m.message.detail, channelKind: "slack") : Self.templateName(m.message.kind)
         let context = TemplateContext.make(m, people: people)
         guard let rendered = templates.render(name, context) else { return .failed(reason: "no template \(name)") }
         guard var payload = (try? JSONSerialization.jsonObject(with: Data(rendered.utf8))) as? [String: Any] else {

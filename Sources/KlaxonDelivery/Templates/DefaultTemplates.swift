@@ -8,6 +8,13 @@ public enum DefaultTemplates {
         "page.email": pageEmail,
         "escalation-exhausted.slack": exhaustedSlack,
         "escalation-exhausted.email": exhaustedEmail,
+        "executive-briefing.slack": executiveSlack,
+        "executive-briefing.email": executiveEmail,
+        "customer-notice.slack": customerSlack,
+        "customer-notice.email": customerEmail,
+        "technical-update.slack": technicalSlack,
+        "technical-update.email": technicalEmail,
+        "post-incident-review.md": reviewMarkdown,
     ]
 
     public static let pageSlack = #"""
@@ -86,5 +93,122 @@ Every escalation step for {{incident.id}} was paged and nobody acknowledged.
 [{{incident.severity}}] {{incident.title}}
 Team: {{incident.team}}
 {{incident.url}}
+"""#
+
+    public static let executiveSlack = #"""
+{
+  "text": "[{{incident.severity}}] {{incident.id}} executive briefing: {{incident.title}} ({{incident.status}})",
+  "blocks": [
+    {"type": "header", "text": {"type": "plain_text", "text": "Executive briefing · {{incident.id}} · {{incident.severity}}"}},
+    {"type": "section", "text": {"type": "mrkdwn", "text": "*{{incident.title_short}}*\nStatus: *{{incident.status}}* for {{incident.duration}} · Team {{incident.team}} · {{incident.category}}{{#update}}\n\n*Update:* {{update}}{{/update}}"}},
+    {"type": "section", "fields": [
+      {"type": "mrkdwn", "text": "*Impact*\n{{incident.severity}} ({{incident.severity_label}}){{#customer_facing}}, customer-facing{{/customer_facing}}"},
+      {"type": "mrkdwn", "text": "*Owner*\n{{#incident.acknowledged_by}}{{incident.acknowledged_by}}{{/incident.acknowledged_by}}{{^incident.acknowledged_by}}being paged{{/incident.acknowledged_by}}"},
+      {"type": "mrkdwn", "text": "*Opened*\n{{incident.opened_at_local}}"},
+      {"type": "mrkdwn", "text": "*Resolution goal*\n{{#target_mttr}}{{target_mttr}}{{/target_mttr}}{{^target_mttr}}none set{{/target_mttr}}"}
+    ]},
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": "{{#incident.is_resolved}}Resolved {{incident.resolved_at_local}}. A post-incident review follows.{{/incident.is_resolved}}{{^incident.is_resolved}}Next briefing as the incident changes or on the briefing cadence.{{/incident.is_resolved}} <{{incident.url}}|Details>"}]}
+  ]
+}
+"""#
+
+    public static let executiveEmail = #"""
+Subject: [{{incident.severity}}] {{incident.id}} executive briefing: {{incident.title}}
+
+{{incident.id}} — {{incident.title}}
+
+Status:   {{incident.status}} for {{incident.duration}}
+Impact:   {{incident.severity}} ({{incident.severity_label}}){{#customer_facing}}, customer-facing{{/customer_facing}}
+Team:     {{incident.team}} ({{incident.category}})
+Opened:   {{incident.opened_at_local}}
+{{#target_mttr}}Goal:     resolved within {{target_mttr}}
+{{/target_mttr}}{{#update}}
+Update from the responders:
+{{update}}
+{{/update}}{{#incident.is_resolved}}
+Resolved {{incident.resolved_at_local}}. A post-incident review follows.
+{{/incident.is_resolved}}
+{{incident.url}}
+"""#
+
+    public static let customerSlack = #"""
+{
+  "text": "Draft customer notice for {{incident.id}} ({{incident.status}})",
+  "blocks": [
+    {"type": "header", "text": {"type": "plain_text", "text": "Draft customer notice · {{incident.id}}"}},
+    {"type": "section", "text": {"type": "mrkdwn", "text": "{{#incident.is_resolved}}*Resolved:* the issue affecting some predictions has been fixed as of {{incident.resolved_at_local}}. We will share what happened and what we are changing.{{/incident.is_resolved}}{{^incident.is_resolved}}*Investigating:* we are seeing degraded results from one of our automated decision services since {{incident.opened_at_local}}. Our engineers are working on it and we will update this notice as we learn more.{{/incident.is_resolved}}{{#update}}\n\n{{update}}{{/update}}"}},
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": "Review before publishing. Internal: [{{incident.severity}}] {{incident.title_short}} · <{{incident.url}}|{{incident.id}}>"}]}
+  ]
+}
+"""#
+
+    public static let customerEmail = #"""
+Subject: Draft customer notice for {{incident.id}} ({{incident.status}})
+
+DRAFT — review before publishing.
+
+{{#incident.is_resolved}}Resolved: the issue affecting some predictions has been fixed as of {{incident.resolved_at_local}}. We will share what happened and what we are changing.{{/incident.is_resolved}}{{^incident.is_resolved}}Investigating: we are seeing degraded results from one of our automated decision services since {{incident.opened_at_local}}. Our engineers are working on it and we will update this notice as we learn more.{{/incident.is_resolved}}
+{{#update}}
+
+{{update}}
+{{/update}}
+
+Internal reference: [{{incident.severity}}] {{incident.id}} {{incident.title}}
+"""#
+
+    public static let technicalSlack = #"""
+{
+  "text": "[{{incident.severity}}] {{incident.id}} {{event}}: {{incident.title}}",
+  "blocks": [
+    {"type": "section", "text": {"type": "mrkdwn", "text": "*[{{incident.severity}}] {{incident.id}} {{event}}* · {{incident.title_short}}\nStatus *{{incident.status}}* · team {{incident.team}} · {{incident.category}}{{#incident.playbook}} · playbook {{incident.playbook}}{{/incident.playbook}}{{#update}}\n> {{update}}{{/update}}"}},
+    {"type": "section", "text": {"type": "mrkdwn", "text": "*Alerts*{{#alerts}}\n• {{status}}: {{summary}}{{#links}} <{{href}}|{{text}}>{{/links}}{{/alerts}}"}},
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": "Open {{incident.duration}} · <{{incident.url}}|Timeline>"}]}
+  ]
+}
+"""#
+
+    public static let technicalEmail = #"""
+Subject: [{{incident.severity}}] {{incident.id}} {{event}}: {{incident.title}}
+
+{{incident.id}} {{event}} — status {{incident.status}}, open {{incident.duration}}
+Team {{incident.team}}, {{incident.category}}{{#incident.playbook}}, playbook {{incident.playbook}}{{/incident.playbook}}
+{{#update}}
+
+{{update}}
+{{/update}}
+
+Alerts:
+{{#alerts}}
+- {{status}}: {{summary}}
+{{/alerts}}
+
+Timeline:
+{{#timeline}}
+{{at_local}}  {{message}}
+{{/timeline}}
+
+{{incident.url}}
+"""#
+
+    public static let reviewMarkdown = #"""
+# Post-incident review: {{incident.id}} {{incident.title}}
+
+- Severity: {{incident.severity}} ({{incident.severity_label}}), category {{incident.category}}
+- Team: {{incident.team}}{{#incident.playbook}}, playbook {{incident.playbook}}{{/incident.playbook}}
+- Opened {{incident.opened_at_local}}, acknowledged {{incident.acknowledged_at}}, resolved {{incident.resolved_at}} ({{incident.duration}})
+
+## Timeline
+
+{{#timeline}}
+- {{at_local}} — {{message}}
+{{/timeline}}
+
+## Impact
+
+## Root cause
+
+## What went well
+
+## What we change (owner, due date)
 """#
 }

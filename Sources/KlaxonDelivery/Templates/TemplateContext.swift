@@ -33,6 +33,7 @@ public enum TemplateContext {
             "acknowledged_by": inc.acknowledgedBy ?? "",
             "resolved_at": inc.resolvedAt.map { iso.string(from: $0) } ?? "",
             "resolved_by": inc.resolvedBy ?? "",
+            "resolved_at_local": local(inc.resolvedAt),
             "url": "\(m.publicURL)/v1/incidents/\(inc.id)",
             "duration": DurationText.format(end.timeIntervalSince(inc.openedAt)),
             "playbook": inc.playbook ?? "",
@@ -51,7 +52,10 @@ public enum TemplateContext {
             "incident": incident,
             "alerts": alerts,
             "now": local(m.now),
-            "update": m.message.kind == .stakeholder ? (m.message.detail ?? "") : "",
+            "update": StakeholderDetail.decode(m.message.detail)?.text ?? "",
+            "event": (StakeholderDetail.decode(m.message.detail)?.event ?? "update").replacingOccurrences(of: "_", with: " "),
+            "audience": StakeholderDetail.decode(m.message.detail)?.audience.rawValue ?? "",
+            "customer_facing": m.alerts.contains { $0.labels["customer_facing"] == "true" },
             "timeline": m.timeline.map { e -> [String: Any] in
                 ["at": iso.string(from: e.at), "at_local": local(e.at), "kind": e.kind, "actor": e.actor ?? "", "message": e.message]
             },

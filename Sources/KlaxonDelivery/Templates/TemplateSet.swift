@@ -1,5 +1,6 @@
 import Foundation
 import KlaxonCore
+import KlaxonEngine
 import Mustache
 
 /// The message templates: the defaults carried in the binary, each replaced by a file of the
@@ -64,6 +65,14 @@ public struct TemplateSet: Sendable {
     }
 
     public var names: [String] { templates.keys.sorted() }
+
+    /// The template for a stakeholder message: the playbook's own kind when a template of that
+    /// name exists for the channel kind, else the audience's default.
+    public func stakeholderTemplate(_ detail: String?, channelKind: String) -> String {
+        guard let d = StakeholderDetail.decode(detail) else { return "technical-update.\(channelKind)" }
+        let own = "\(d.template).\(channelKind)"
+        return templates[own] != nil ? own : "\(StakeholderDetail.defaultTemplate(d.audience)).\(channelKind)"
+    }
 
     /// Renders template `name` with `context`; nil when there is no such template.
     public func render(_ name: String, _ context: [String: Any]) -> String? {

@@ -9,6 +9,13 @@ public enum AnyAlertPayload {
         public var description: String
     }
 
+    /// A generic alert body (`POST /v1/alerts`), as `klaxon simulate` reads them.
+    public static func generic(_ object: [String: Any]) throws(Failure) -> AlertBatch {
+        do { return try GenericAlert.parse(object) } catch let e as APIError { throw Failure(description: e.message) } catch {
+            throw Failure(description: "\(error)")
+        }
+    }
+
     public static func alerts(from data: Data) throws(Failure) -> (format: String, alerts: [Alert]) {
         let object: [String: Any]
         do { object = try parseJSONObject(Array(data)) } catch let e as APIError { throw Failure(description: e.message) } catch {
