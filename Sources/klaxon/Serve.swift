@@ -27,6 +27,10 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: .hidden)
     var virtualClock = false
 
+    /// Test-only: where the virtual clock starts (RFC 3339), e.g. to restart "an hour later".
+    @Option(help: .hidden)
+    var virtualClockStart: String?
+
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
@@ -41,7 +45,15 @@ struct Serve: AsyncParsableCommand {
             printError("klaxon: the configuration has errors; run klaxon lint")
             throw ExitCode(1)
         }
-        let app = try await Composition.build(config: config, logger: logger, listen: listen, virtualClock: virtualClock,
+        var clockStart: Date? = nil
+        if let text = virtualClockStart {
+            guard let d = SimulationInput.time(text) else {
+                printError("klaxon: --virtual-clock-start must be an RFC 3339 time")
+                throw ExitCode(1)
+            }
+            clockStart = d
+        }
+        let app = try await Composition.build(config: config, logger: logger, listen: listen, virtualClock: virtualClock, virtualClockStart: clockStart,
                                               configPath: options.config)
         for w in result.warnings where !w.message.contains("is unset") { logger.warning("\(w.description)") }
         try await app.runService()
@@ -52,7 +64,7 @@ struct Serve: AsyncParsableCommand {
 enum Composition {
     static let registry = PrometheusCollectorRegistry()
 
-    static func build(config: Configuration, logger: Logger, listen: String?, virtualClock: Bool,
+    static func build(config: Configuration, logger: Logger, listen: String?, virtualClock: Bool, virtualClockStart: Date? = nil,
                       configPath: String? = nil) async throws -> some ApplicationProtocol {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
@@ -78,7 +90,7 @@ enum Composition {
             throw ExitCode(1)
         }
 
-        let manualClock = virtualClock ? ManualClock(now: Date()) : nil
+        let manualClock = virtualClock ? ManualClock(now: virtualClockStart ?? Date()) : nil
         let clock: any KlaxonClock = manualClock ?? SystemClock()
         let runtime = Runtime(config: config)
         let engine = IncidentService(store: store, clock: clock, runtime: runtime, logger: logger)

@@ -25,6 +25,10 @@ final class FakeSlack: @unchecked Sendable {
     }
     private let state = Box(State())
     private let counter = Box(0)
+    /// The first this-many calls are answered 503, as a Slack outage would.
+    let failFirst: Int
+
+    init(failFirst: Int = 0) { self.failFirst = failFirst }
 
     var received: [SlackCall] { state.with { $0.calls } }
 
@@ -69,6 +73,9 @@ final class FakeSlack: @unchecked Sendable {
             let ts = method == "chat.update" ? (o["ts"] as? String ?? "") : "1795420800.\(String(format: "%06d", n))"
             let call = SlackCall(method: method, auth: req.headers[.authorization], body: o, ts: ts)
             record(call)
+            if n <= failFirst {
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "upstream down")))
+            }
             let channel = (o["channel"] as? String).map { $0.hasPrefix("U") ? "D" + $0.dropFirst() : $0 } ?? ""
             let answer = try JSONSerialization.data(withJSONObject: ["ok": true, "channel": channel, "ts": ts])
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
@@ -135,5 +142,10 @@ final class KlaxonProcess: @unchecked Sendable {
 
     func stop() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+
+    /// SIGKILL: no graceful shutdown, as a crash or an OOM kill.
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
 }
