@@ -37,8 +37,10 @@ extension CalendarToken {
     /// The calendar URL of `person` under `config`'s `server.public_url` and `calendar_secret`.
     public static func url(for person: String, in config: Configuration) throws(CalendarURLError) -> String {
         guard let secret = config.settings.calendarSecret?.value, !secret.isEmpty else {
-            let how = config.settings.calendarSecret.map { "it is written as \($0), which is not set" } ?? "klaxon.yaml has no calendar_secret"
-            throw CalendarURLError(message: "calendar URLs need calendar_secret in klaxon.yaml (\(how)); set it, e.g. calendar_secret: ${env:KLAXON_CALENDAR_SECRET} with KLAXON_CALENDAR_SECRET=$(openssl rand -hex 32)")
+            let message = config.settings.calendarSecret.map {
+                "calendar URLs need calendar_secret in klaxon.yaml (it is written as \($0), which is not set); set it to a long random value, e.g. $(openssl rand -hex 32)"
+            } ?? "calendar URLs need calendar_secret in klaxon.yaml (klaxon.yaml has no calendar_secret); add calendar_secret: ${env:KLAXON_CALENDAR_SECRET} and set KLAXON_CALENDAR_SECRET to a long random value, e.g. $(openssl rand -hex 32)"
+            throw CalendarURLError(message: message)
         }
         guard config.person(person) != nil else {
             throw CalendarURLError(message: "unknown person \"\(person)\"; people are listed in Rotations/people.yaml (\(config.people.map(\.id).joined(separator: ", ")))")

@@ -15,7 +15,11 @@ struct ScheduleRoutes {
         guard let team = q.get("team"), !team.isEmpty else {
             throw APIError.badRequest("Query parameter team is required, e.g. /v1/oncall?team=ml-platform.")
         }
-        let at = q.get("at")
+        var at = q.get("at")
+        // An unencoded "+02:00" arrives as " 02:00" (form decoding): read it as the offset it was.
+        if let t = at, t.count > 16, let space = t.lastIndex(of: " "), t.distance(from: t.startIndex, to: space) > 10 {
+            at = t.replacingCharacters(in: space...space, with: "+")
+        }
         if let at, at.isEmpty { throw APIError.badRequest("Query parameter at is empty; give a time such as \(TimeArgument.examples), or leave it out for now.") }
         do {
             let report = try ScheduleQuery.oncall(config: engine.runtime.snapshot.config, team: team, at: at, now: engine.clock.now)

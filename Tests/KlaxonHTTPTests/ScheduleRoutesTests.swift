@@ -92,6 +92,8 @@ struct OnCallRouteTests {
             #expect(String(buffer: now.body) == String(buffer: r.body))
             // An offset in the query (+ written as %2B) and a replacing override.
             let o = try await client.execute(uri: "/v1/oncall?team=ml-platform&at=2026-04-01T12:00:00%2B02:00", method: .get, headers: Self.auth)
+            let plain = try await client.execute(uri: "/v1/oncall?team=ml-platform&at=2026-04-01T12:00:00+02:00", method: .get, headers: Self.auth)
+            #expect(String(buffer: plain.body) == String(buffer: o.body))
             let schedules = json(o.body)["schedules"] as? [[String: Any]]
             #expect(schedules?.first?["oncall"] as? [String] == ["carol"])
             #expect(schedules?.first?["until"] as? String == "2026-04-02T09:00:00+02:00")
