@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= klaxon.yaml
 
-.PHONY: run test build deps lint clean
+.PHONY: run test build deps lint clean bench-rotation
 
 # libcurl's headers are the one system package Klaxon needs to build.
 deps:
@@ -24,6 +24,10 @@ lint: build
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+
+# Release benchmark of the rotation math (a year of 100 teams' schedules; one on-call lookup).
+bench-rotation: deps
+	swift run -c release klaxon-bench-rotation
 
 clean:
 	rm -rf .build

@@ -70,6 +70,9 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
+        // Release benchmark of the rotation math: `make bench-rotation`.
+        .executableTarget(name: "klaxon-bench-rotation", dependencies: ["KlaxonCore"], path: "Benchmarks/RotationBench"),
+
         .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore"]),
         .testTarget(name: "KlaxonConfigTests", dependencies: ["KlaxonConfig", "KlaxonCore"],
                     resources: [.copy("Fixtures")]),
