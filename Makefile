@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= klaxon.yaml
 
-.PHONY: run test build deps lint clean bench-rotation
+.PHONY: run test build deps lint clean bench bench-rotation bench-escalation
 
 # libcurl's headers are the one system package Klaxon needs to build.
 deps:
@@ -29,5 +29,15 @@ test: deps
 bench-rotation: deps
 	swift run -c release klaxon-bench-rotation
 
+# Release benchmark of the timers (issue 5): 10,000 concurrent escalations on the real clock.
+bench-escalation: deps
+	swift run -c release klaxon-bench-escalation
+
 clean:
 	rm -rf .build
+
+# Release benchmark against Prometheus Alertmanager (issue 4): installs wrk and
+# prometheus-alertmanager from Debian if missing, builds in .build-bench, prints the table.
+# BENCH_ALERTS, BENCH_THREADS, BENCH_CONNECTIONS, BENCH_MAX_SECONDS, BENCH_STRICT=1 tune it.
+bench: deps
+	bash bench/bench.sh

@@ -72,11 +72,15 @@ let package = Package(
 
         // Release benchmark of the rotation math: `make bench-rotation`.
         .executableTarget(name: "klaxon-bench-rotation", dependencies: ["KlaxonCore"], path: "Benchmarks/RotationBench"),
+        .executableTarget(name: "klaxon-bench-escalation", dependencies: [
+            "KlaxonCore", "KlaxonEngine", "KlaxonStore",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Benchmarks/EscalationBench"),
 
         .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore"]),
         .testTarget(name: "KlaxonConfigTests", dependencies: ["KlaxonConfig", "KlaxonCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KlaxonEngineTests", dependencies: ["KlaxonEngine", "KlaxonCore", "KlaxonStore"]),
+        .testTarget(name: "KlaxonEngineTests", dependencies: ["KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig"]),
         .testTarget(name: "KlaxonStoreTests", dependencies: ["KlaxonStore", "KlaxonEngine", "KlaxonCore"]),
         .testTarget(name: "KlaxonCurlTests", dependencies: [
             "KlaxonCurl",

@@ -25,7 +25,8 @@ public protocol StoreTransaction {
     func timers(of incident: Int) throws -> [TimerRecord]
     func dueTimers(at: Date, limit: Int) throws -> [TimerRecord]
     func timer(_ id: Int64) throws -> TimerRecord?
-    func markTimer(_ id: Int64, state: TimerState) throws
+    /// Marks a timer fired or cancelled, recording when (for lateness reports).
+    func markTimer(_ id: Int64, state: TimerState, at: Date?) throws
     @discardableResult func enqueue(_ message: OutboxMessage) throws -> Int64
     func outbox(of incident: Int) throws -> [OutboxMessage]
     func outboxMessage(_ id: Int64) throws -> OutboxMessage?

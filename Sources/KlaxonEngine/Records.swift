@@ -85,8 +85,10 @@ public struct TimerRecord: Sendable, Hashable, Codable {
     public var state: TimerState
     /// Kind-specific detail (the audience of a stakeholder timer).
     public var detail: String?
-    public init(id: Int64? = nil, incident: Int, kind: TimerKind, dueAt: Date, state: TimerState = .pending, detail: String? = nil) {
-        self.id = id; self.incident = incident; self.kind = kind; self.dueAt = dueAt; self.state = state; self.detail = detail
+    /// When it fired, once it has.
+    public var firedAt: Date?
+    public init(id: Int64? = nil, incident: Int, kind: TimerKind, dueAt: Date, state: TimerState = .pending, detail: String? = nil, firedAt: Date? = nil) {
+        self.id = id; self.incident = incident; self.kind = kind; self.dueAt = dueAt; self.state = state; self.detail = detail; self.firedAt = firedAt
     }
 }
 

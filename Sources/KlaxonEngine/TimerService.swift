@@ -58,7 +58,7 @@ public final class TimerService: Service, Sendable {
         return try await engine.store.write { tx in
             // Re-read inside the transaction: an ack may have cancelled it meanwhile.
             guard let current = try tx.timer(id), current.state == .pending else { return false }
-            try tx.markTimer(id, state: .fired)
+            try tx.markTimer(id, state: .fired, at: now)
             guard var incident = try tx.incident(current.incident), incident.status != .resolved else { return true }
             let writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
             let lateBy = now.timeIntervalSince(current.dueAt)

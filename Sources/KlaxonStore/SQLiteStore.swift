@@ -70,6 +70,9 @@ public final class SQLiteStore: IncidentStore {
                 CREATE INDEX outbox_incident ON outbox(incident);
                 """)
         }
+        m.registerMigration("v2: timers.fired_at") { db in
+            try db.execute(sql: "ALTER TABLE timers ADD COLUMN fired_at REAL")
+        }
         return m
     }
 
@@ -226,7 +229,8 @@ struct SQLiteTransaction: StoreTransaction {
 
     private func decodeTimer(_ r: Row) -> TimerRecord {
         TimerRecord(id: r["id"], incident: r["incident"], kind: TimerKind(rawValue: r["kind"]) ?? .escalation,
-                    dueAt: Date(timeIntervalSince1970: r["due_at"]), state: TimerState(rawValue: r["state"]) ?? .pending, detail: r["detail"])
+                    dueAt: Date(timeIntervalSince1970: r["due_at"]), state: TimerState(rawValue: r["state"]) ?? .pending, detail: r["detail"],
+                    firedAt: (r["fired_at"] as Double?).map { Date(timeIntervalSince1970: $0) })
     }
 
     func timers(of incident: Int) throws -> [TimerRecord] {
@@ -242,8 +246,8 @@ struct SQLiteTransaction: StoreTransaction {
         try Row.fetchOne(db, sql: "SELECT * FROM timers WHERE id = ?", arguments: [id]).map(decodeTimer)
     }
 
-    func markTimer(_ id: Int64, state: TimerState) throws {
-        try db.execute(sql: "UPDATE timers SET state = ? WHERE id = ?", arguments: [state.rawValue, id])
+    func markTimer(_ id: Int64, state: TimerState, at: Date?) throws {
+        try db.execute(sql: "UPDATE timers SET state = ?, fired_at = ? WHERE id = ?", arguments: [state.rawValue, at?.timeIntervalSince1970, id])
     }
 
     func enqueue(_ m: OutboxMessage) throws -> Int64 {

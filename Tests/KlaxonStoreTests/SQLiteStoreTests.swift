@@ -102,8 +102,11 @@ struct SQLiteStoreTests {
         #expect(due.last?.detail == "executive")
         try await store.write { tx in try tx.cancelTimers(incident: 1, kind: .escalation) }
         #expect(try await store.nextTimerDue() == t0.addingTimeInterval(120))
-        try await store.write { tx in try tx.markTimer(due.last!.id!, state: .fired) }
+        try await store.write { tx in try tx.markTimer(due.last!.id!, state: .fired, at: self.t0.addingTimeInterval(130)) }
         #expect(try await store.nextTimerDue() == nil)
+        let fired = try await store.read { tx in try tx.timer(due.last!.id!) }
+        #expect(fired?.state == .fired)
+        #expect(fired?.firedAt == t0.addingTimeInterval(130))
     }
 
     @Test func outboxClaimsLeaseAndReclaimsExpiredLeases() async throws {
