@@ -280,6 +280,19 @@ public final class IncidentService: Sendable {
         }
     }
 
+    /// Makes `assignee` the owner of the response.
+    public func assign(_ number: Int, to assignee: String, by person: String) async throws -> IncidentRecord {
+        try await act(number) { incident, tx, _, now in
+            guard incident.status != .resolved else { throw EngineError(.conflict, "\(incident.id) is resolved.") }
+            guard incident.assignee != assignee else { return false }
+            incident.assignee = assignee
+            try tx.save(incident)
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.assigned", actor: person,
+                                        message: "Assigned to \(assignee) by \(person)"))
+            return true
+        }
+    }
+
     /// A person sets the severity: alerts no longer change it, and urgency and stakeholder
     /// cadence are re-decided from this moment.
     public func setSeverity(_ number: Int, to severity: Severity, by person: String) async throws -> IncidentRecord {

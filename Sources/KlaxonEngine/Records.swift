@@ -21,6 +21,8 @@ public struct IncidentRecord: Sendable, Hashable, Codable {
     public var acknowledgedBy: String?
     public var resolvedAt: Date?
     public var resolvedBy: String?
+    /// The person who owns the response (`/incident assign`).
+    public var assignee: String?
     public var escalation: Escalation?
 
     public var id: String { "INC-\(number)" }

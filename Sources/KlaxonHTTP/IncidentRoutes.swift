@@ -26,6 +26,8 @@ struct IncidentRoutes {
         o["acknowledged_by"] = i.acknowledgedBy ?? NSNull()
         o["resolved_at"] = i.resolvedAt.map { ISOTime.utc($0) } ?? NSNull()
         o["resolved_by"] = i.resolvedBy ?? NSNull()
+        o["assignee"] = i.assignee ?? NSNull()
+        o["severity_set_by"] = i.severitySetBy ?? NSNull()
         if let e = i.escalation {
             o["escalation"] = ["phase": e.phase.rawValue, "urgency": e.urgency.rawValue,
                                "next_due": e.nextDue.map { ISOTime.utc($0) } ?? NSNull()] as [String: Any]

@@ -122,3 +122,75 @@ struct SlackTests {
         #expect(try await h.counts() == before)
     }
 }
+
+struct SlashCommandTests {
+    /// Sends `/command text` as Slack would, signed, from `user`.
+    func slash(_ client: some TestClientProtocol, _ text: String, user: String = "U0ALICE01", command: String = "/incident") async throws -> [String: Any] {
+        let body = "token=x&team_id=T0001&user_id=\(user)&command=\(command.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&text=\(text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+        let ts = "1795420800"
+        let r = try await client.execute(uri: "/slack/commands", method: .post,
+                                         headers: [.contentType: "application/x-www-form-urlencoded",
+                                                   HTTPField.Name("X-Slack-Request-Timestamp")!: ts,
+                                                   HTTPField.Name("X-Slack-Signature")!: SlackSignature.sign(secret: slackSecret, timestamp: ts, body: Array(body.utf8))],
+                                         body: ByteBuffer(string: body))
+        #expect(r.status == .ok)
+        return json(r.body)
+    }
+
+    @Test func severityAssignUpdateStatusAndHelp() async throws {
+        let h = try HTTPHarness(now: Date(timeIntervalSince1970: 1_795_420_830))
+        try await h.openIncidents(upTo: 2)
+        try await h.app().test(.router) { client in
+            let sev = try await slash(client, "severity INC-1 P0")
+            #expect((sev["text"] as? String)?.contains("INC-1 is now P0") == true)
+            let assign = try await slash(client, "assign INC-1 <@U0BOB0002|bob>")
+            #expect((assign["text"] as? String)?.contains("Bob Okafor") == true)
+            let update = try await slash(client, "update INC-1 rolled back to v42")
+            #expect(update["response_type"] as? String == "in_channel")
+            let status = try await slash(client, "status")
+            #expect((status["text"] as? String)?.contains("[P0] INC-1 triggered") == true)
+            let one = try await slash(client, "status INC-2")
+            #expect((one["text"] as? String)?.hasPrefix("[P1] INC-2") == true)
+            let help = try await slash(client, "help")
+            #expect((help["text"] as? String)?.contains("/incident severity") == true)
+            let unknown = try await slash(client, "dance INC-1")
+            #expect((unknown["text"] as? String)?.hasPrefix("Unknown command") == true)
+            let bad = try await slash(client, "severity INC-1 P9")
+            #expect((bad["text"] as? String)?.hasPrefix("Usage") == true)
+            let missing = try await slash(client, "resolve INC-99")
+            #expect((missing["text"] as? String)?.contains("does not exist") == true)
+        }
+        let d = try await h.engine.detail(1)
+        #expect(d.incident.severity == .p0)
+        #expect(d.incident.severitySetBy == "alice")
+        #expect(d.incident.assignee == "bob")
+        #expect(d.timeline.contains { $0.kind == "incident.updated" && $0.message == "rolled back to v42" })
+    }
+
+    @Test func readOnlyCommandsWorkForUnknownUsersButActionsDoNot() async throws {
+        let h = try HTTPHarness(now: Date(timeIntervalSince1970: 1_795_420_830))
+        try await h.openIncidents(upTo: 1)
+        try await h.app().test(.router) { client in
+            let status = try await slash(client, "status", user: "U0STRANGER")
+            #expect((status["text"] as? String)?.contains("INC-1") == true)
+            let ack = try await slash(client, "ack INC-1", user: "U0STRANGER")
+            #expect(ack["response_type"] as? String == "ephemeral")
+            let oncall = try await slash(client, "", user: "U0STRANGER", command: "/oncall")
+            #expect(oncall["text"] is String)
+        }
+        #expect(try await h.engine.detail(1).incident.status == .triggered)
+    }
+
+    @Test func ackWithoutAnIdAcknowledgesWhatIsPagingTheCaller() async throws {
+        let h = try HTTPHarness(now: Date(timeIntervalSince1970: 1_795_420_830))
+        try await h.openIncidents(upTo: 3) // step 1 pages alice for each
+        try await h.app().test(.router) { client in
+            let r = try await slash(client, "ack")
+            #expect((r["text"] as? String)?.contains("INC-1") == true)
+            #expect((r["text"] as? String)?.contains("INC-3") == true)
+            let again = try await slash(client, "ack")
+            #expect(again["text"] as? String == "Nothing is paging you right now.")
+        }
+        for n in 1...3 { #expect(try await h.engine.detail(n).incident.status == .acknowledged) }
+    }
+}

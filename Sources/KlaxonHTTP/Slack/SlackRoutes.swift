@@ -81,6 +81,48 @@ struct SlackRoutes {
                 let open = try await engine.incidents(openOnly: true, limit: 20)
                 if open.isEmpty { return try Self.message("No open incidents.") }
                 return try Self.message(open.map(Self.statusLine).joined(separator: "\n"))
+            case "severity":
+                guard args.count >= 2, let n = IncidentRecord.number(from: args[0]), let sev = Severity(text: args[1]) else {
+                    return try Self.message("Usage: /incident severity INC-7 P1")
+                }
+                let inc = try await engine.setSeverity(n, to: sev, by: person!.id)
+                return try Self.message("\(inc.id) is now \(inc.severity), set by \(person!.name).", inChannel: true)
+            case "update":
+                guard args.count >= 2, let n = IncidentRecord.number(from: args[0]) else {
+                    return try Self.message("Usage: /incident update INC-7 <what changed>")
+                }
+                let text = args.dropFirst().joined(separator: " ")
+                let inc = try await engine.postUpdate(n, by: person!.id, text: text)
+                return try Self.message("Update on \(inc.id) sent to its stakeholders: \(text)", inChannel: true)
+            case "assign":
+                guard args.count >= 2, let n = IncidentRecord.number(from: args[0]) else {
+                    return try Self.message("Usage: /incident assign INC-7 @user")
+                }
+                guard let assignee = Self.person(mentioned: args[1], in: config) else {
+                    return try Self.message("\(args[1]) is not in Rotations/people.yaml.")
+                }
+                let inc = try await engine.assign(n, to: assignee.id, by: person!.id)
+                return try Self.message("\(inc.id) is now owned by \(assignee.name).", inChannel: true)
+            case "playbook":
+                guard let id = args.first, let n = IncidentRecord.number(from: id) else { return try Self.message("Usage: /incident playbook INC-7") }
+                let d = try await engine.detail(n)
+                guard let name = d.incident.playbook, let pb = config.playbook(name) else {
+                    return try Self.message("\(d.incident.id) matched no playbook.")
+                }
+                return try Self.message(Self.playbookText(pb, labels: d.alerts.first?.alert.labels ?? [:]))
+            case "oncall":
+                let teams = args.first.map { [$0] } ?? config.teams.map(\.id)
+                var lines: [String] = []
+                for t in teams {
+                    guard let team = config.team(t) else { return try Self.message("No team \(t); teams: \(config.teams.map(\.id).joined(separator: ", ")).") }
+                    for s in team.schedules {
+                        let now = engine.clock.now
+                        let oncall = s.oncall(at: now)
+                        let who = oncall.members.compactMap { config.person($0)?.name ?? $0 }.joined(separator: ", ")
+                        lines.append("\(team.id)/\(s.id): \(who.isEmpty ? "nobody (a gap)" : who)" + (oncall.until.map { " until \(ISOTime.format($0, in: team.timeZone))" } ?? ""))
+                    }
+                }
+                return try Self.message(lines.joined(separator: "\n"))
             case "help":
                 return try Self.message(Self.help)
             default:
@@ -99,9 +141,42 @@ struct SlackRoutes {
         /incident ack [INC-7] — acknowledge (no id: everything paging you)
         /incident resolve INC-7 [note] — resolve
         /incident escalate INC-7 — page the next step now
+        /incident severity INC-7 P1 — set the severity (urgency and briefings follow)
+        /incident assign INC-7 @user — name the owner
+        /incident update INC-7 <text> — send a status update to the stakeholders
         /incident status [INC-7] — open incidents, or one
+        /incident playbook INC-7 — the playbook's first steps
+        /oncall [team] — who is on call now
         /incident help — this list
         """
+
+    /// A person named by a Slack mention (`<@U0BOB0002|bob>`, `<@U0BOB0002>`), `@id` or `id`.
+    static func person(mentioned text: String, in config: Configuration) -> Person? {
+        var t = text.trimmingCharacters(in: .whitespaces)
+        if t.hasPrefix("<@"), t.hasSuffix(">") {
+            t = String(t.dropFirst(2).dropLast())
+            let slackId = String(t.split(separator: "|").first ?? "")
+            return config.person(slackUser: slackId)
+        }
+        if t.hasPrefix("@") { t.removeFirst() }
+        return config.person(t) ?? config.people.first { $0.name.lowercased() == t.lowercased() }
+    }
+
+    static func playbookText(_ p: Playbook, labels: [String: String]) -> String {
+        func fill(_ s: String) -> String {
+            var out = s
+            for (k, v) in labels {
+                let safe = v.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+                out = out.replacingOccurrences(of: "{{labels.\(k)}}", with: safe)
+            }
+            return out
+        }
+        var lines = ["*\(p.title)* (\(p.id))"]
+        if !p.triage.isEmpty { lines.append("*Triage*"); lines += p.triage.enumerated().map { "\($0.offset + 1). \(fill($0.element))" } }
+        if !p.decisionTree.isEmpty { lines.append("*Decide*"); lines += p.decisionTree.map { "• If \($0.condition): \(fill($0.then))" } }
+        if !p.knownGood.isEmpty { lines.append("*Known good*: " + p.knownGood.sorted { $0.key < $1.key }.map { "\($0.key) \(fill($0.value))" }.joined(separator: ", ")) }
+        return lines.joined(separator: "\n")
+    }
 
     func interaction(_ request: Request) async throws -> Response {
         var request = request
