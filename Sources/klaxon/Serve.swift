@@ -95,7 +95,7 @@ enum Composition {
         let runtime = Runtime(config: config)
         let engine = IncidentService(store: store, clock: clock, runtime: runtime, logger: logger)
 
-        let templates = try TemplateSet(directory: (config.directory as NSString).appendingPathComponent("Templates"))
+        let templates = TemplateLibrary(try TemplateSet(directory: (config.directory as NSString).appendingPathComponent("Templates")))
         let curl = CurlClient(userAgent: "Klaxon/0.1")
         let people: @Sendable (String) -> Person? = { id in runtime.snapshot.config.person(id) }
         var notifiers: [String: any Notifier] = [:]
@@ -111,7 +111,7 @@ enum Composition {
         let delivery = DeliveryService(engine: engine, notifiers: notifiers)
         var services: [any Service] = [timers, delivery]
         if let configPath {
-            services.append(ConfigReloadService(reloader: reloader(configPath: configPath, runtime: runtime, logger: logger)))
+            services.append(ConfigReloadService(reloader: reloader(configPath: configPath, runtime: runtime, templates: templates, logger: logger)))
         }
 
         var host = config.settings.server.host
@@ -142,7 +142,7 @@ enum Composition {
 
     /// Reloads the folder of `configPath` into `runtime` when it is free of errors (templates
     /// included); what only a restart can change is said so.
-    static func reloader(configPath: String, runtime: Runtime, logger: Logger) -> ConfigReloader {
+    static func reloader(configPath: String, runtime: Runtime, templates: TemplateLibrary, logger: Logger) -> ConfigReloader {
         ConfigReloader(
             configPath: configPath,
             validate: { config in
@@ -153,6 +153,9 @@ enum Composition {
             apply: { config in
                 let old = runtime.snapshot.config.settings
                 runtime.replace(with: config)
+                if let set = try? TemplateSet(directory: (config.directory as NSString).appendingPathComponent("Templates")) {
+                    templates.replace(with: set)
+                }
                 let new = config.settings
                 var restart: [String] = []
                 if old.server != new.server { restart.append("server") }

@@ -17,7 +17,7 @@ final class SlackLog: @unchecked Sendable {
 struct SlackNotifierTests {
     func notifier(port: Int, client: CurlClient) throws -> SlackNotifier {
         SlackNotifier(channel: Channel(name: "slack", kind: .slack, token: .literal("xoxb-test"), apiURL: "http://127.0.0.1:\(port)/api"),
-                      client: client, templates: try TemplateSet(directory: nil), people: { _ in nil })
+                      client: client, templates: TemplateLibrary(try TemplateSet(directory: nil)), people: { _ in nil })
     }
 
     @Test func aPageIsADirectMessageWithTheBotToken() async throws {

@@ -80,3 +80,16 @@ struct TemplateTests {
         #expect(message.contains("\r\n\r\n"))
     }
 }
+
+struct TemplateLibraryTests {
+    @Test func aReloadedSetIsUsedByTheNextMessage() throws {
+        let dir = NSTemporaryDirectory() + "klaxon-library-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let library = TemplateLibrary(try TemplateSet(directory: dir))
+        #expect(library.current.sources["page.slack"] == "built-in")
+        try #"{"text": "v2 {{incident.id}}"}"#.write(toFile: dir + "/page.slack.mustache", atomically: true, encoding: .utf8)
+        library.replace(with: try TemplateSet(directory: dir))
+        #expect(library.current.render("page.slack", TemplateContext.make(samplePage())) == #"{"text": "v2 INC-1"}"#)
+    }
+}

@@ -8,11 +8,12 @@ import KlaxonEngine
 public struct EmailNotifier: Notifier {
     let client: CurlClient
     let channel: Channel
-    let templates: TemplateSet
+    let library: TemplateLibrary
+    var templates: TemplateSet { library.current }
     let people: @Sendable (String) -> Person?
 
-    public init(channel: Channel, client: CurlClient, templates: TemplateSet, people: @escaping @Sendable (String) -> Person?) {
-        self.client = client; self.channel = channel; self.templates = templates; self.people = people
+    public init(channel: Channel, client: CurlClient, templates: TemplateLibrary, people: @escaping @Sendable (String) -> Person?) {
+        self.client = client; self.channel = channel; self.library = templates; self.people = people
     }
 
     public func deliver(_ m: OutboundMessage) async -> DeliveryOutcome {

@@ -11,16 +11,17 @@ public struct SlackNotifier: Notifier {
     let client: CurlClient
     let token: String
     let apiURL: String
-    let templates: TemplateSet
+    let library: TemplateLibrary
+    var templates: TemplateSet { library.current }
     let people: @Sendable (String) -> Person?
     let logger: Logger
 
-    public init(channel: Channel, client: CurlClient, templates: TemplateSet, people: @escaping @Sendable (String) -> Person?,
+    public init(channel: Channel, client: CurlClient, templates: TemplateLibrary, people: @escaping @Sendable (String) -> Person?,
                 logger: Logger = Logger(label: "klaxon.slack")) {
         self.client = client
         self.token = channel.token?.value ?? ""
         self.apiURL = channel.apiURL ?? "https://slack.com/api"
-        self.templates = templates
+        self.library = templates
         self.people = people
         self.logger = logger
     }

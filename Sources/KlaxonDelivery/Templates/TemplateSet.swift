@@ -79,3 +79,11 @@ public struct TemplateSet: Sendable {
         templates[name]?.render(context)
     }
 }
+
+/// The templates the notifiers render with, replaceable while serving (configuration reload).
+public final class TemplateLibrary: Sendable {
+    private let state: Locked<TemplateSet>
+    public init(_ set: TemplateSet) { state = Locked(set) }
+    public var current: TemplateSet { state.current }
+    public func replace(with set: TemplateSet) { state.withLock { $0 = set } }
+}
