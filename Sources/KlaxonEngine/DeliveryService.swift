@@ -13,6 +13,9 @@ public final class DeliveryService: Service, Sendable {
     let logger: Logger
     let maxAttempts: Int
     let lease: TimeInterval
+    /// Messages this process is sending right now: a second claim of one (its lease ran out on
+    /// a jumping virtual clock, or a send outlived the lease) must not send it twice.
+    private let inFlight = Locked<Set<Int64>>([])
 
     public init(engine: IncidentService, notifiers: [String: any Notifier], logger: Logger = Logger(label: "klaxon.delivery"),
                 maxAttempts: Int = 12, lease: TimeInterval = 60) {
@@ -44,8 +47,15 @@ public final class DeliveryService: Service, Sendable {
         var handled = 0
         while true {
             let now = engine.clock.now
-            let batch = try await engine.store.claimOutbox(now: now, limit: 16, lease: lease)
+            let claimed = try await engine.store.claimOutbox(now: now, limit: 16, lease: lease)
+            if claimed.isEmpty { break }
+            let batch = inFlight.withLock { busy in
+                let fresh = claimed.filter { !busy.contains($0.id ?? -1) }
+                for m in fresh { busy.insert(m.id ?? -1) }
+                return fresh
+            }
             if batch.isEmpty { break }
+            defer { inFlight.withLock { busy in for m in batch { busy.remove(m.id ?? -1) } } }
             await withTaskGroup(of: Void.self) { group in
                 for m in batch { group.addTask { await self.deliver(m) } }
             }

@@ -126,8 +126,15 @@ enum Composition {
         }
         let control = manualClock.map { clock in
             TestClockControl { seconds in
-                clock.advance(by: seconds)
-                _ = try await timers.fireDue()
+                // Step through every due time on the way, as real time would.
+                let target = clock.now.addingTimeInterval(seconds)
+                _ = try await delivery.deliverDue()
+                while let next = try await engine.store.nextTimerDue(), next <= target {
+                    clock.advance(to: next)
+                    _ = try await timers.fireDue()
+                    _ = try await delivery.deliverDue()
+                }
+                clock.advance(to: target)
                 _ = try await delivery.deliverDue()
                 return clock.now
             }
