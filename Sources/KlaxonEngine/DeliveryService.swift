@@ -64,6 +64,19 @@ public final class DeliveryService: Service, Sendable {
         return handled
     }
 
+    /// Delivers what is due and waits (at most `timeout`) until nothing due is left in flight:
+    /// for the test clock, so an answer means every message owed so far was handed over.
+    public func settle(timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            _ = try await deliverDue()
+            let busy = inFlight.withLock { !$0.isEmpty }
+            let due = try await engine.store.nextOutboxDue().map { $0 <= engine.clock.now } ?? false
+            if !busy && !due { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     private func deliver(_ message: OutboxMessage) async {
         guard let id = message.id else { return }
         let snapshot = engine.runtime.snapshot

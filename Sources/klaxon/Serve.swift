@@ -132,10 +132,10 @@ enum Composition {
                 while let next = try await engine.store.nextTimerDue(), next <= target {
                     clock.advance(to: next)
                     _ = try await timers.fireDue()
-                    _ = try await delivery.deliverDue()
+                    try await delivery.settle()
                 }
                 clock.advance(to: target)
-                _ = try await delivery.deliverDue()
+                try await delivery.settle()
                 return clock.now
             }
         }
