@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// Runs `klaxon` with arguments; returns exit code, stdout and stderr.
+func runKlaxon(_ args: [String], env: [String: String] = [:]) throws -> (Int32, String, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: ServeTests.binary)
+    p.arguments = args
+    var e = ProcessInfo.processInfo.environment
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let r = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: r, as: UTF8.self))
+}
+
+@Suite(.serialized)
+struct CommandTests {
+    static let config = ServeTests.repo.appendingPathComponent("klaxon.yaml").path
+
+    @Test(arguments: ["page.slack", "page.email", "executive-briefing.slack", "executive-briefing.email", "customer-notice.slack",
+                      "customer-notice.email", "technical-update.slack", "technical-update.email", "escalation-exhausted.slack", "post-incident-review.md"])
+    func everyShippedTemplateRenders(_ name: String) throws {
+        let parts = name.split(separator: ".")
+        let (code, out, err) = try runKlaxon(["template", "render", String(parts[0]), "--channel-kind", String(parts[1]), "--config", Self.config])
+        #expect(code == 0, "\(err)")
+        #expect(out.contains("INC-7"))
+        if parts[1] == "slack" { #expect((try? JSONSerialization.jsonObject(with: Data(out.utf8))) != nil) }
+    }
+
+    @Test func classifyAndPlaybookShow() throws {
+        let fixture = ServeTests.fixtures.appendingPathComponent("alertmanager/firing-accuracy-drop-2-alerts.json").path
+        let (code, out, _) = try runKlaxon(["classify", "--alert", fixture, "--config", Self.config])
+        #expect(code == 0)
+        #expect(out.contains("playbook: model-accuracy-degradation   severity: P0"))
+        let json = try runKlaxon(["classify", "--alert", ServeTests.fixtures.appendingPathComponent("pagerduty/trigger-drift.json").path, "--json", "--config", Self.config])
+        let o = try JSONSerialization.jsonObject(with: Data(json.1.utf8)) as? [String: Any]
+        #expect(o?["format"] as? String == "pagerduty")
+        #expect((o?["alerts"] as? [[String: Any]])?.first?["playbook"] as? String == "model-drift")
+        let (showCode, show, _) = try runKlaxon(["playbook", "show", "gpu-memory-exhaustion", "--config", Self.config])
+        #expect(showCode == 0)
+        #expect(show.contains("Triage"))
+        #expect(show.contains("Rollback to known good"))
+        let (missingCode, _, missingErr) = try runKlaxon(["playbook", "show", "nope", "--config", Self.config])
+        #expect(missingCode == 1)
+        #expect(missingErr.contains("no playbook \"nope\""))
+        let (badCode, _, badErr) = try runKlaxon(["classify", "--alert", "/etc/hostname", "--config", Self.config])
+        #expect(badCode == 1)
+        #expect(badErr.contains("not valid JSON") || badErr.contains("JSON"))
+    }
+
+    @Test func sendTestReachesSlack() async throws {
+        let dir = NSTemporaryDirectory() + "klaxon-sendtest-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let slack = FakeSlack()
+        try await slack.run { port in
+            try ServeTests().writeConfig(in: dir, slackPort: port)
+            let (code, out, err) = try runKlaxon(["send-test", "--channel", "slack", "--to", "bob", "--config", dir + "/klaxon.yaml"], env: ["SLACK_BOT_TOKEN": "xoxb-e2e"])
+            #expect(code == 0, "\(err)")
+            #expect(out.contains("sent to bob (slack) through slack"))
+            let call = try await slack.next()
+            #expect(call.body["channel"] as? String == "U0BOB0002")
+            #expect((call.body["text"] as? String)?.contains("[TEST]") == true)
+            let (noSecret, _, noSecretErr) = try runKlaxon(["send-test", "--channel", "slack", "--config", dir + "/klaxon.yaml"], env: ["SLACK_BOT_TOKEN": ""])
+            #expect(noSecret == 1)
+            #expect(noSecretErr.contains("missing"))
+        }
+    }
+
+    @Test func simulateReportsBadInputWithItsLine() throws {
+        let dir = NSTemporaryDirectory() + "klaxon-simbad-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "{\"at\": \"2026-01-01T00:00:00Z\", \"ack\": {\"incident\": \"INC-1\", \"by\": \"alice\"}}\n{\"at\": \"yesterday\"}\n".write(toFile: dir + "/e.jsonl", atomically: true, encoding: .utf8)
+        let (code, _, err) = try runKlaxon(["simulate", "--events", dir + "/e.jsonl", "--config", Self.config])
+        #expect(code == 1)
+        #expect(err.contains("e.jsonl:2: \"at\" must be an RFC 3339 time"))
+    }
+}
