@@ -65,14 +65,14 @@ struct IngestRoutes {
         var request = request
         let integration = try authenticate(request, kind: .alertmanager)
         let json = try await body(&request, integration)
-        return try await ingest(integration) { try AlertmanagerPayload.parse(json) }
+        return try await ingest(integration) { try AlertGroupPayload.alertmanager(json) }
     }
 
     func grafana(_ request: Request) async throws -> Response {
         var request = request
         let integration = try authenticate(request, kind: .grafana)
         let json = try await body(&request, integration)
-        return try await ingest(integration) { try GrafanaPayload.parse(json) }
+        return try await ingest(integration) { try AlertGroupPayload.grafana(json) }
     }
 
     func generic(_ request: Request) async throws -> Response {

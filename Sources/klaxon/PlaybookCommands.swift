@@ -4,17 +4,6 @@ import KlaxonConfig
 import KlaxonCore
 import KlaxonHTTP
 
-/// Loads the configuration or exits 1 printing its errors.
-func loadConfiguration(_ path: String) throws -> Configuration {
-    let result = ConfigLoader().load(configPath: path)
-    guard let c = result.configuration, result.errors.isEmpty else {
-        for d in result.errors { printError(d.description) }
-        printError("klaxon: the configuration has errors; run klaxon lint")
-        throw ExitCode(1)
-    }
-    return c
-}
-
 struct PlaybookCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "playbook", abstract: "Playbooks as responders read them.",
                                                     subcommands: [Show.self, List.self])
@@ -23,7 +12,7 @@ struct PlaybookCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Lists the playbooks in match order.")
         @OptionGroup var options: ConfigOption
         func run() async throws {
-            let c = try loadConfiguration(options.config)
+            let c = try loadConfigurationOrExit(options.config)
             for p in c.playbooks.sorted(by: { $0.file < $1.file }) {
                 print("\(p.id.padding(toLength: 30, withPad: " ", startingAt: 0)) \(p.category.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(p.title)")
             }
@@ -35,7 +24,7 @@ struct PlaybookCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
         @Argument(help: "The playbook id.") var id: String
         func run() async throws {
-            let c = try loadConfiguration(options.config)
+            let c = try loadConfigurationOrExit(options.config)
             guard let p = c.playbook(id) else {
                 printError("klaxon: no playbook \"\(id)\"; known: \(c.playbooks.map(\.id).sorted().joined(separator: ", "))")
                 throw ExitCode(1)
@@ -87,7 +76,7 @@ struct Classify: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let c = try loadConfiguration(options.config)
+        let c = try loadConfigurationOrExit(options.config)
         guard let data = FileManager.default.contents(atPath: alert) else {
             printError("klaxon: cannot read \(alert)")
             throw ExitCode(1)

@@ -20,7 +20,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Run timers until this time (default: a week after the last event).") var to: String?
 
     func run() async throws {
-        let config = try loadConfiguration(options.config)
+        let config = try loadConfigurationOrExit(options.config)
         guard let data = FileManager.default.contents(atPath: events) else {
             printError("klaxon: cannot read \(events)")
             throw ExitCode(1)

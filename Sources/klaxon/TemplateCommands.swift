@@ -64,7 +64,7 @@ struct TemplateCommand: AsyncParsableCommand {
         @Option(help: "A JSON incident in the shape of GET /v1/incidents/INC-7.") var incident: String?
 
         func run() async throws {
-            let config = try loadConfiguration(options.config)
+            let config = try loadConfigurationOrExit(options.config)
             let set = try TemplateSet(directory: (config.directory as NSString).appendingPathComponent("Templates"))
             let name = "\(kind).\(channelKind)"
             guard set.names.contains(name) else {
@@ -98,7 +98,7 @@ struct SendTest: AsyncParsableCommand {
     @Option(help: "A person id, or #slack-channel (for Slack channels; default: the first person with a Slack id).") var to: String?
 
     func run() async throws {
-        let config = try loadConfiguration(options.config)
+        let config = try loadConfigurationOrExit(options.config)
         guard let ch = config.settings.channel(named: channel) else {
             printError("klaxon: no channel \"\(channel)\"; there are: \(config.settings.channels.map(\.name).joined(separator: ", "))")
             throw ExitCode(1)

@@ -69,7 +69,8 @@ public enum ScheduleRendering {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) }
+                // U+2028/2029 too: valid JSON, but they end lines in JavaScript.
+                if u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029 { out += String(format: "\\u%04x", u.value) }
                 else { out.unicodeScalars.append(u) }
             }
         }

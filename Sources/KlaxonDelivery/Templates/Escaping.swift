@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonCore
 import Mustache
 
 /// Escaping of text from alerts and people for each target format.
@@ -20,24 +21,7 @@ public enum Escape {
 
     /// The inside of a JSON string literal.
     public static func jsonString(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029 {
-                    out += String(format: "\\u%04x", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out
+        String(ScheduleRendering.jsonString(s).dropFirst().dropLast())
     }
 }
 

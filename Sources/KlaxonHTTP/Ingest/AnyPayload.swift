@@ -30,8 +30,8 @@ public enum AnyAlertPayload {
                 return ("pagerduty", [a])
             }
             switch body["version"] as? String {
-            case "4": return ("alertmanager", try AlertmanagerPayload.parse(body).alerts)
-            case "1": return ("grafana", try GrafanaPayload.parse(body).alerts)
+            case "4": return ("alertmanager", try AlertGroupPayload.alertmanager(body).alerts)
+            case "1": return ("grafana", try AlertGroupPayload.grafana(body).alerts)
             default: return ("generic", try GenericAlert.parse(body).alerts)
             }
         } catch let e as Failure {
