@@ -49,12 +49,13 @@ public final class IncidentService: Sendable {
         let result: (ids: [String], opened: IncidentRecord?) = try await committer.submit { tx in
             try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, now: now, logger: logger)
         }
-        Counter(label: "klaxon_alerts_received_total", dimensions: [("integration", integration.name), ("status", "firing")])
-            .increment(by: batch.alerts.filter { $0.status == .firing }.count)
-        Counter(label: "klaxon_alerts_received_total", dimensions: [("integration", integration.name), ("status", "resolved")])
-            .increment(by: batch.alerts.filter { $0.status == .resolved }.count)
+        let firing = batch.alerts.filter { $0.status == .firing }.count
+        if firing > 0 { MetricsCache.counter("klaxon_alerts_received_total", [("integration", integration.name), ("status", "firing")]).increment(by: firing) }
+        if firing < batch.alerts.count {
+            MetricsCache.counter("klaxon_alerts_received_total", [("integration", integration.name), ("status", "resolved")]).increment(by: batch.alerts.count - firing)
+        }
         if let opened = result.opened {
-            Counter(label: "klaxon_incidents_opened_total", dimensions: [("severity", opened.severity.rawValue), ("category", opened.category.rawValue)]).increment()
+            MetricsCache.counter("klaxon_incidents_opened_total", [("severity", opened.severity.rawValue), ("category", opened.category.rawValue)]).increment()
             logger.info("incident opened", metadata: ["incident.id": "\(opened.id)", "incident.severity": "\(opened.severity)", "incident.team": "\(opened.team)"])
         }
         wakeServices()
@@ -145,7 +146,10 @@ public final class IncidentService: Sendable {
             try tx.save(incident)
             try writer.stakeholders(.severityChanged, incident: incident)
         }
-        try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
+        // Only a resolved alert can leave nothing firing.
+        if batch.alerts.contains(where: { $0.status == .resolved }) {
+            try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
+        }
         return ([incident.id], nil)
     }
 

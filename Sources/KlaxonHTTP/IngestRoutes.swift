@@ -10,7 +10,7 @@ struct IngestRoutes {
     let limiter = RateLimiter()
 
     func count(_ integration: String, _ outcome: String, _ n: Int = 1) {
-        Counter(label: "klaxon_alert_requests_total", dimensions: [("integration", integration), ("outcome", outcome)]).increment(by: n)
+        MetricsCache.counter("klaxon_alert_requests_total", [("integration", integration), ("outcome", outcome)]).increment(by: n)
     }
 
     /// The integration of `kind` whose token is `token`.

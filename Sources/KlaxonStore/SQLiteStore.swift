@@ -73,6 +73,9 @@ public final class SQLiteStore: IncidentStore {
         m.registerMigration("v2: timers.fired_at") { db in
             try db.execute(sql: "ALTER TABLE timers ADD COLUMN fired_at REAL")
         }
+        m.registerMigration("v3: alerts by status") { db in
+            try db.execute(sql: "CREATE INDEX alerts_firing ON alerts(incident, status)")
+        }
         return m
     }
 
@@ -183,7 +186,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func firingAlertCount(of incident: Int) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alerts WHERE incident = ? AND status = 'firing'", arguments: [incident]) ?? 0
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alerts INDEXED BY alerts_firing WHERE incident = ? AND status = 'firing'", arguments: [incident]) ?? 0
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {

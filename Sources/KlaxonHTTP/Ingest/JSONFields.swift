@@ -80,25 +80,59 @@ func jsonNumber(_ v: Any) -> Double? {
     return v as? Double
 }
 
-/// RFC 3339 with any number of fractional digits (Alertmanager sends nanoseconds).
+/// RFC 3339 with any number of fractional digits (Alertmanager sends nanoseconds), parsed by
+/// hand: this runs twice per alert on the ingest path.
 func parseRFC3339(_ s: String) -> Date? {
-    let pattern = #"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"#
-    guard let re = try? NSRegularExpression(pattern: pattern),
-          let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
-    func g(_ i: Int) -> String? { Range(m.range(at: i), in: s).map { String(s[$0]) } }
-    guard let y = Int(g(1)!), let mo = Int(g(2)!), let d = Int(g(3)!), let h = Int(g(4)!), let mi = Int(g(5)!), let sec = Int(g(6)!),
-          (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61 else { return nil }
-    var cal = Calendar(identifier: .gregorian)
-    cal.timeZone = TimeZone(identifier: "UTC")!
-    guard let base = cal.date(from: DateComponents(year: y, month: mo, day: d, hour: h, minute: mi, second: sec)) else { return nil }
-    // Milliseconds are kept: enough for incidents, and exact through the store's JSON.
-    let frac = ((g(7).flatMap { Double("0" + $0) } ?? 0) * 1000).rounded(.down) / 1000
-    var offset = 0
-    if let o = g(8), o.uppercased() != "Z" {
-        let sign = o.hasPrefix("-") ? -1 : 1
-        offset = sign * (Int(o.dropFirst().prefix(2))! * 3600 + Int(o.suffix(2))! * 60)
+    let b = Array(s.utf8)
+    func digits(_ at: Int, _ n: Int) -> Int? {
+        guard at + n <= b.count else { return nil }
+        var v = 0
+        for i in at..<(at + n) {
+            let c = b[i]
+            guard c >= 48, c <= 57 else { return nil }
+            v = v * 10 + Int(c - 48)
+        }
+        return v
     }
-    return base.addingTimeInterval(frac - Double(offset))
+    guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(b[10]),
+          b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+          let y = digits(0, 4), let mo = digits(5, 2), let d = digits(8, 2), let h = digits(11, 2), let mi = digits(14, 2), let sec = digits(17, 2),
+          (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61 else { return nil }
+    var i = 19
+    var frac = 0.0
+    if i < b.count, b[i] == UInt8(ascii: ".") {
+        i += 1
+        var scale = 0.1
+        let start = i
+        while i < b.count, b[i] >= 48, b[i] <= 57 {
+            frac += Double(b[i] - 48) * scale
+            scale /= 10
+            i += 1
+        }
+        guard i > start else { return nil }
+    }
+    var offset = 0
+    guard i < b.count else { return nil }
+    if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+        i += 1
+    } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+        guard i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"), let oh = digits(i + 1, 2), let om = digits(i + 4, 2), oh < 24, om < 60 else { return nil }
+        offset = (b[i] == UInt8(ascii: "-") ? -1 : 1) * (oh * 3600 + om * 60)
+        i += 6
+    } else {
+        return nil
+    }
+    guard i == b.count else { return nil }
+    // Days from the civil date (Howard Hinnant's algorithm), then seconds.
+    let yy = mo <= 2 ? y - 1 : y
+    let era = (yy >= 0 ? yy : yy - 399) / 400
+    let yoe = yy - era * 400
+    let doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    let days = era * 146_097 + doe - 719_468
+    let seconds = days * 86_400 + h * 3600 + mi * 60 + sec - offset
+    // Milliseconds are kept: enough for incidents, and exact through the store's JSON.
+    return Date(timeIntervalSince1970: Double(seconds) + (frac * 1000).rounded(.down) / 1000)
 }
 
 /// A stable fingerprint of a label set, for sources that send none.

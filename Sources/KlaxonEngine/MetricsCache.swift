@@ -1,0 +1,17 @@
+import Metrics
+
+/// Counters made once per label set: the ingest path counts every request, and asking the
+/// metrics factory each time costs a lookup under its lock plus an allocation.
+public enum MetricsCache {
+    private static let counters = Locked<[String: Counter]>([:])
+
+    public static func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        let key = label + "|" + dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+        return counters.withLock { all in
+            if let c = all[key] { return c }
+            let c = Counter(label: label, dimensions: dimensions)
+            all[key] = c
+            return c
+        }
+    }
+}
