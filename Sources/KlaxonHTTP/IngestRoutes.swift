@@ -58,7 +58,9 @@ struct IngestRoutes {
         }
         let ids = try await engine.ingest(integration: integration, batch: batch)
         count(integration.name, "accepted")
-        return try .json(["incidents": ids], status: .accepted)
+        // Written by hand: ids are `INC-<n>`, nothing to escape, and this answers every alert.
+        let body = "{\"incidents\":[" + ids.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
+        return Response(status: .accepted, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     func alertmanager(_ request: Request) async throws -> Response {

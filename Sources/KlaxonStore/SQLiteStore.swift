@@ -6,6 +6,7 @@ import KlaxonEngine
 /// The embedded store: SQLite through GRDB, in WAL mode (a `DatabasePool`), with migrations.
 public final class SQLiteStore: IncidentStore {
     let pool: DatabasePool
+    let cache = DecodeCache()
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
@@ -80,11 +81,11 @@ public final class SQLiteStore: IncidentStore {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
-        try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+        try await pool.write { db in try body(SQLiteTransaction(db: db, cache: self.cache)) }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
-        try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+        try await pool.read { db in try body(SQLiteTransaction(db: db, cache: self.cache)) }
     }
 
     public func nextTimerDue() async throws -> Date? {
@@ -101,7 +102,7 @@ public final class SQLiteStore: IncidentStore {
 
     public func claimOutbox(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] {
         try await pool.write { db in
-            let tx = SQLiteTransaction(db: db)
+            let tx = SQLiteTransaction(db: db, cache: self.cache)
             let rows = try Row.fetchAll(db, sql: """
                 SELECT id, body FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?
                 ORDER BY next_attempt_at, id LIMIT ?
@@ -135,9 +136,34 @@ private let decoder: JSONDecoder = {
     return d
 }()
 
-/// `StoreTransaction` over one GRDB database access.
+/// Decoded incidents by their stored JSON: the same text always decodes to the same record, and
+/// the ingest path reads the open incident on every alert.
+final class DecodeCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var incidents: [String: IncidentRecord] = [:]
+
+    func incident(_ body: String, _ decode: (String) throws -> IncidentRecord) rethrows -> IncidentRecord {
+        lock.lock()
+        if let hit = incidents[body] { lock.unlock(); return hit }
+        lock.unlock()
+        let record = try decode(body)
+        lock.lock()
+        if incidents.count >= 4096 { incidents.removeAll(keepingCapacity: true) }
+        incidents[body] = record
+        lock.unlock()
+        return record
+    }
+}
+
+/// `StoreTransaction` over one GRDB database access. Hot statements are prepared once per
+/// connection (GRDB's statement cache).
 struct SQLiteTransaction: StoreTransaction {
     let db: Database
+    let cache: DecodeCache
+
+    func incidentRecord(_ body: String) throws -> IncidentRecord {
+        try cache.incident(body) { try decode(IncidentRecord.self, $0) }
+    }
 
     func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
     func decode<T: Decodable>(_ t: T.Type, _ s: String) throws -> T { try decoder.decode(t, from: Data(s.utf8)) }
@@ -147,19 +173,19 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func openIncident(key: String) throws -> IncidentRecord? {
-        try String.fetchOne(db, sql: "SELECT body FROM incidents WHERE key = ? AND status != 'resolved'", arguments: [key])
-            .map { try decode(IncidentRecord.self, $0) }
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM incidents WHERE key = ? AND status != 'resolved'"), arguments: [key])
+            .map(incidentRecord)
     }
 
     func incident(_ number: Int) throws -> IncidentRecord? {
-        try String.fetchOne(db, sql: "SELECT body FROM incidents WHERE number = ?", arguments: [number]).map { try decode(IncidentRecord.self, $0) }
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM incidents WHERE number = ?"), arguments: [number]).map(incidentRecord)
     }
 
     func save(_ incident: IncidentRecord) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO incidents (number, key, status, opened_at, body) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(number) DO UPDATE SET key = excluded.key, status = excluded.status, body = excluded.body
-            """, arguments: [incident.number, incident.key, incident.status.rawValue, incident.openedAt.timeIntervalSince1970, try json(incident)])
+            """).execute(arguments: [incident.number, incident.key, incident.status.rawValue, incident.openedAt.timeIntervalSince1970, try json(incident)])
     }
 
     func incidents(statuses: [IncidentStatus]?, limit: Int) throws -> [IncidentRecord] {
@@ -172,7 +198,7 @@ struct SQLiteTransaction: StoreTransaction {
             sql = "SELECT body FROM incidents ORDER BY number DESC LIMIT ?"
         }
         args += [limit]
-        return try String.fetchAll(db, sql: sql, arguments: args).map { try decode(IncidentRecord.self, $0) }
+        return try String.fetchAll(db, sql: sql, arguments: args).map(incidentRecord)
     }
 
     func alerts(of incident: Int) throws -> [StoredAlert] {
@@ -181,12 +207,12 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func alert(of incident: Int, fingerprint: String) throws -> StoredAlert? {
-        try String.fetchOne(db, sql: "SELECT body FROM alerts WHERE incident = ? AND fingerprint = ?", arguments: [incident, fingerprint])
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM alerts WHERE incident = ? AND fingerprint = ?"), arguments: [incident, fingerprint])
             .map { try decode(StoredAlert.self, $0) }
     }
 
     func firingAlertCount(of incident: Int) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alerts INDEXED BY alerts_firing WHERE incident = ? AND status = 'firing'", arguments: [incident]) ?? 0
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT COUNT(*) FROM alerts INDEXED BY alerts_firing WHERE incident = ? AND status = 'firing'"), arguments: [incident]) ?? 0
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
@@ -199,14 +225,14 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func save(_ alert: StoredAlert) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO alerts (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body
-            """, arguments: [alert.incident, alert.alert.fingerprint, alert.alert.status.rawValue, alert.receivedAt.timeIntervalSince1970, try json(alert)])
+            """).execute(arguments: [alert.incident, alert.alert.fingerprint, alert.alert.status.rawValue, alert.receivedAt.timeIntervalSince1970, StoredAlertJSON.encode(alert)])
     }
 
     func append(_ e: TimelineEntry) throws {
-        try db.execute(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)").execute(
                        arguments: [e.incident, e.at.timeIntervalSince1970, e.kind, e.actor, e.message])
     }
 

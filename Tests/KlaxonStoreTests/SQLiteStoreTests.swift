@@ -134,3 +134,21 @@ struct SQLiteStoreTests {
         #expect(saved.first?.externalRef == ExternalRef(channel: "D1", id: "1.2"))
     }
 }
+
+struct StoredAlertJSONTests {
+    @Test func readsBackAsTheSameValue() throws {
+        let t = Date(timeIntervalSince1970: 1_795_419_717.167)
+        let alerts = [
+            StoredAlert(incident: 3, alert: Alert(fingerprint: "f\"1", status: .firing, labels: ["a": "b\\c", "ü": "\n\t\u{1}"], annotations: ["summary": "x <!channel>"],
+                                                  values: ["B": 0.97, "C": 1, "N": -2.5e-7], summary: "s", source: "src", sourceSeverity: "critical",
+                                                  startsAt: t, endsAt: nil, links: [AlertLink(href: "https://x/?a=1&b=2", text: "t")]), severity: .p1, receivedAt: t),
+            StoredAlert(incident: 1, alert: Alert(fingerprint: "", status: .resolved, summary: ""), severity: .p4, receivedAt: Date(timeIntervalSince1970: 0)),
+        ]
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        for a in alerts {
+            let back = try decoder.decode(StoredAlert.self, from: Data(StoredAlertJSON.encode(a).utf8))
+            #expect(back == a)
+        }
+    }
+}
