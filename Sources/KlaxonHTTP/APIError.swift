@@ -67,13 +67,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Wraps every unmatched route in a JSON 404.
-struct NotFoundResponder<Context: RequestContext>: HTTPResponder {
-    func respond(to request: Request, context: Context) async throws -> Response {
-        throw APIError.notFound("No route for \(request.method) \(request.uri.path).")
-    }
-}
-
 extension Response {
     /// A JSON response from a JSON-serialisable value.
     static func json(_ value: Any, status: HTTPResponse.Status = .ok) throws -> Response {
