@@ -49,24 +49,9 @@ func parseJSONObject(_ bytes: [UInt8]) throws -> [String: Any] {
     guard String(validating: bytes, as: UTF8.self) != nil else {
         throw APIError.badRequest("The request body is not valid UTF-8.")
     }
-    // Foundation's parser recurses; refuse absurd nesting before it can exhaust the stack.
-    var depth = 0, maxDepth = 0, inString = false, escaped = false
-    for b in bytes {
-        if inString {
-            if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
-            continue
-        }
-        switch b {
-        case UInt8(ascii: "\""): inString = true
-        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; maxDepth = max(maxDepth, depth)
-        case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-        default: break
-        }
-        if maxDepth > 64 { throw APIError.badRequest("The JSON body is nested more than 64 levels deep.") }
-    }
     let value: Any
-    do { value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) } catch {
-        throw APIError.badRequest("The request body is not valid JSON.")
+    do { value = try FastJSON.parse(bytes) } catch {
+        throw APIError.badRequest(error.message.hasPrefix("nested") ? "The JSON body is \(error.message)." : "The request body is not valid JSON (\(error.message)).")
     }
     guard let object = value as? [String: Any] else { throw APIError.badRequest("The request body must be a JSON object.") }
     return object

@@ -168,3 +168,36 @@ struct RFC3339Tests {
         #expect(parseRFC3339(text) == nil)
     }
 }
+
+struct FastJSONTests {
+    @Test func readsWhatFoundationReads() throws {
+        for name in ["alertmanager/firing-accuracy-drop-2-alerts.json", "grafana/firing-token-budget.json", "pagerduty/trigger-drift.json", "slack/slash-ack-valid.json"] {
+            let data = try Data(contentsOf: fixturesDir.appendingPathComponent(name))
+            let mine = try FastJSON.parse(Array(data))
+            let theirs = try JSONSerialization.jsonObject(with: data)
+            // Compare through a canonical re-serialisation.
+            let a = try JSONSerialization.data(withJSONObject: mine, options: [.sortedKeys])
+            let b = try JSONSerialization.data(withJSONObject: theirs, options: [.sortedKeys])
+            #expect(String(decoding: a, as: UTF8.self) == String(decoding: b, as: UTF8.self), "\(name)")
+        }
+    }
+
+    @Test func escapesNumbersAndLiterals() throws {
+        let v = try FastJSON.parse(Array(#" {"s": "a\"b\\c\/d\n\u00e9\ud83d\ude00", "n": [0, -1.5, 2e3, 1E-2], "t": true, "f": false, "z": null} "#.utf8)) as? [String: Any]
+        #expect(v?["s"] as? String == "a\"b\\c/d\né😀")
+        #expect(v?["n"] as? [Double] == [0, -1.5, 2000, 0.01])
+        #expect(v?["t"] as? Bool == true)
+        #expect(v?["f"] as? Bool == false)
+        #expect(v?["z"] is NSNull)
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\\x\"", "\"\\ud800\"", "tru", "{} x", "\"a\u{1}b\"", "1e999",
+                      String(repeating: "[", count: 65) + String(repeating: "]", count: 65)])
+    func refuses(_ text: String) {
+        #expect(throws: FastJSON.Failure.self) { try FastJSON.parse(Array(text.utf8)) }
+    }
+
+    @Test func sixtyFourLevelsAreFine() throws {
+        _ = try FastJSON.parse(Array((String(repeating: "[", count: 64) + String(repeating: "]", count: 64)).utf8))
+    }
+}

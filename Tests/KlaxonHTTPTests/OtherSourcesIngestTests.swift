@@ -73,7 +73,7 @@ struct PagerDutyIngestTests {
         ("{\"routing_key\":\"R0UTINGKEY0000000000000000000000\",\"event_action\":\"trigger\",\"dedup_key\":\"\(String(repeating: "k", count: 256))\",\"payload\":{\"summary\":\"s\",\"source\":\"x\",\"severity\":\"info\"}}", "Length of 'dedup_key' is too long (must be at most 255 characters)"),
         ("{\"routing_key\":\"R0UTINGKEY0000000000000000000000\",\"event_action\":\"trigger\",\"payload\":{\"summary\":\"\(String(repeating: "s", count: 1025))\",\"source\":\"x\",\"severity\":\"info\"}}", "Length of 'payload.summary' is too long (must be at most 1024 characters)"),
         (#"{"routing_key":"R0UTINGKEY0000000000000000000000","event_action":"trigger","payload":{"summary":5,"source":"x","severity":"info"}}"#, "'payload.summary' must be a string"),
-        ("{not json", "The request body is not valid JSON."),
+        ("{not json", "The request body is not valid JSON (expected a string key)."),
     ]
 
     @Test(arguments: invalid)

@@ -1,0 +1,192 @@
+import Foundation
+
+/// A small strict JSON reader (RFC 8259) into Swift's own values: `[String: Any]`, `[Any]`,
+/// `String`, `Double`, `Bool` and `NSNull`. Every request body goes through it, so it avoids
+/// Foundation's bridging, and it refuses nesting deeper than `maxDepth` instead of recursing
+/// until the stack runs out.
+struct FastJSON {
+    struct Failure: Error { var message: String }
+
+    static let maxDepth = 64
+
+    private let b: UnsafeBufferPointer<UInt8>
+    private var i = 0
+
+    private init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
+
+    /// Parses one JSON value that fills `bytes` (whitespace around it allowed).
+    static func parse(_ bytes: [UInt8]) throws(Failure) -> Any {
+        let result: Result<Any, Failure> = bytes.withUnsafeBufferPointer { buf in
+            var p = FastJSON(buf)
+            do throws(Failure) {
+                p.skipSpace()
+                let v = try p.value(depth: 0)
+                p.skipSpace()
+                guard p.i == buf.count else { throw Failure(message: "unexpected text after the JSON value") }
+                return .success(v)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private mutating func skipSpace() {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    private mutating func value(depth: Int) throws(Failure) -> Any {
+        guard i < b.count else { throw Failure(message: "unexpected end of JSON") }
+        switch b[i] {
+        case UInt8(ascii: "{"):
+            guard depth < Self.maxDepth else { throw Failure(message: "nested more than \(Self.maxDepth) levels deep") }
+            i += 1
+            var object: [String: Any] = [:]
+            skipSpace()
+            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return object }
+            while true {
+                skipSpace()
+                guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw Failure(message: "expected a string key") }
+                let key = try string()
+                skipSpace()
+                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw Failure(message: "expected ':' after a key") }
+                i += 1
+                skipSpace()
+                object[key] = try value(depth: depth + 1)
+                skipSpace()
+                guard i < b.count else { throw Failure(message: "unexpected end of JSON") }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "}") { i += 1; return object }
+                throw Failure(message: "expected ',' or '}' in an object")
+            }
+        case UInt8(ascii: "["):
+            guard depth < Self.maxDepth else { throw Failure(message: "nested more than \(Self.maxDepth) levels deep") }
+            i += 1
+            var array: [Any] = []
+            skipSpace()
+            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return array }
+            while true {
+                skipSpace()
+                array.append(try value(depth: depth + 1))
+                skipSpace()
+                guard i < b.count else { throw Failure(message: "unexpected end of JSON") }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "]") { i += 1; return array }
+                throw Failure(message: "expected ',' or ']' in an array")
+            }
+        case UInt8(ascii: "\""):
+            return try string()
+        case UInt8(ascii: "t"):
+            try literal("true"); return true
+        case UInt8(ascii: "f"):
+            try literal("false"); return false
+        case UInt8(ascii: "n"):
+            try literal("null"); return NSNull()
+        default:
+            return try number()
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Failure) {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= b.count else { throw Failure(message: "unexpected end of JSON") }
+        for k in 0..<n where b[i + k] != word.utf8Start[k] { throw Failure(message: "unexpected character") }
+        i += n
+    }
+
+    private mutating func number() throws(Failure) -> Double {
+        let start = i
+        if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < b.count, b[i] >= 0x30, b[i] <= 0x39 else { throw Failure(message: "unexpected character") }
+        if b[i] == 0x30 { i += 1 } else { while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 } }
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            let digits = i
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+            guard i > digits else { throw Failure(message: "a number needs digits after '.'") }
+        }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            let digits = i
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+            guard i > digits else { throw Failure(message: "a number needs digits in its exponent") }
+        }
+        guard let d = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)), d.isFinite else {
+            throw Failure(message: "number out of range")
+        }
+        return d
+    }
+
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        guard i + 4 <= b.count else { throw Failure(message: "unexpected end of JSON") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = b[i]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: throw Failure(message: "bad \\u escape")
+            }
+            v = v * 16 + d
+            i += 1
+        }
+        return v
+    }
+
+    private mutating func string() throws(Failure) -> String {
+        i += 1 // opening quote
+        let start = i
+        // Fast path: no escapes.
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") {
+                let s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                i += 1
+                return s
+            }
+            if c == UInt8(ascii: "\\") { break }
+            guard c >= 0x20 else { throw Failure(message: "control character in a string") }
+            i += 1
+        }
+        var bytes = Array(b[start..<i])
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { i += 1; return String(decoding: bytes, as: UTF8.self) }
+            guard c >= 0x20 else { throw Failure(message: "control character in a string") }
+            if c != UInt8(ascii: "\\") { bytes.append(c); i += 1; continue }
+            i += 1
+            guard i < b.count else { break }
+            let e = b[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): bytes.append(0x22)
+            case UInt8(ascii: "\\"): bytes.append(0x5C)
+            case UInt8(ascii: "/"): bytes.append(0x2F)
+            case UInt8(ascii: "b"): bytes.append(0x08)
+            case UInt8(ascii: "f"): bytes.append(0x0C)
+            case UInt8(ascii: "n"): bytes.append(0x0A)
+            case UInt8(ascii: "r"): bytes.append(0x0D)
+            case UInt8(ascii: "t"): bytes.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard i + 2 <= b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { throw Failure(message: "lone surrogate in a \\u escape") }
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw Failure(message: "lone surrogate in a \\u escape") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw Failure(message: "lone surrogate in a \\u escape")
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw Failure(message: "bad \\u escape") }
+                bytes.append(contentsOf: Array(String(Character(u)).utf8))
+            default:
+                throw Failure(message: "bad escape in a string")
+            }
+        }
+        throw Failure(message: "unterminated string")
+    }
+}
