@@ -10,33 +10,52 @@ struct Fields {
 
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func has(_ key: String) -> Bool { object[key] != nil && !(object[key] is NSNull) }
+    func has(_ key: String) -> Bool { object[key].map { !isNull($0) } ?? false }
 
     func string(_ key: String, required: Bool = false, maxLength: Int? = nil) throws -> String? {
-        guard let v = object[key], !(v is NSNull) else {
+        guard let v = object[key] else {
             if required { throw APIError.badRequest("Field \(name(key)) is required.") }
             return nil
         }
-        guard let s = v as? String else { throw APIError.badRequest("Field \(name(key)) must be a string.") }
+        // The common case first: a cast from Any to NSNull goes through Foundation's bridging.
+        guard let s = v as? String else {
+            if isNull(v) {
+                if required { throw APIError.badRequest("Field \(name(key)) is required.") }
+                return nil
+            }
+            throw APIError.badRequest("Field \(name(key)) must be a string.")
+        }
         if let m = maxLength, s.count > m { throw APIError.badRequest("Field \(name(key)) is longer than \(m) characters.") }
         return s
     }
 
     func object(_ key: String, required: Bool = false) throws -> Fields? {
-        guard let v = object[key], !(v is NSNull) else {
+        guard let v = object[key] else {
             if required { throw APIError.badRequest("Field \(name(key)) is required.") }
             return nil
         }
-        guard let o = v as? [String: Any] else { throw APIError.badRequest("Field \(name(key)) must be an object.") }
+        guard let o = v as? [String: Any] else {
+            if isNull(v) {
+                if required { throw APIError.badRequest("Field \(name(key)) is required.") }
+                return nil
+            }
+            throw APIError.badRequest("Field \(name(key)) must be an object.")
+        }
         return Fields(o, path: name(key))
     }
 
     func array(_ key: String, required: Bool = false) throws -> [Any]? {
-        guard let v = object[key], !(v is NSNull) else {
+        guard let v = object[key] else {
             if required { throw APIError.badRequest("Field \(name(key)) is required.") }
             return nil
         }
-        guard let a = v as? [Any] else { throw APIError.badRequest("Field \(name(key)) must be an array.") }
+        guard let a = v as? [Any] else {
+            if isNull(v) {
+                if required { throw APIError.badRequest("Field \(name(key)) is required.") }
+                return nil
+            }
+            throw APIError.badRequest("Field \(name(key)) must be an array.")
+        }
         return a
     }
 
@@ -69,8 +88,12 @@ struct Fields {
     }
 }
 
+/// JSON null as the readers give it.
+func isNull(_ v: Any) -> Bool { v is NSNull }
+
 /// A JSON number (booleans are not numbers).
 func jsonNumber(_ v: Any) -> Double? {
+    if let d = v as? Double, !(v is Bool) { return d }
     if v is Bool, !(v is Int) { return nil }
     if let n = v as? NSNumber {
         let t = String(cString: n.objCType)
