@@ -2,11 +2,12 @@ import Foundation
 import Testing
 
 /// Runs `klaxon` with arguments; returns exit code, stdout and stderr.
-func runKlaxon(_ args: [String], env: [String: String] = [:]) throws -> (Int32, String, String) {
+func runKlaxon(_ args: [String], env: [String: String] = [:], unset: [String] = []) throws -> (Int32, String, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: ServeTests.binary)
     p.arguments = args
     var e = ProcessInfo.processInfo.environment
+    for k in unset { e[k] = nil }
     for (k, v) in env { e[k] = v }
     p.environment = e
     let out = Pipe(), err = Pipe()

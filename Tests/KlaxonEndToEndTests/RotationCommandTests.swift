@@ -54,21 +54,7 @@ struct RotationCommandTests {
 
     /// Runs `klaxon` to the end: exit status, standard output, standard error.
     static func klaxon(_ args: [String], env: [String: String] = RotationCommandTests.env) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ServeTests.binary)
-        p.arguments = args
-        var e = ProcessInfo.processInfo.environment
-        e["KLAXON_API_TOKEN"] = nil; e["KLAXON_CALENDAR_SECRET"] = nil
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let r = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: r, as: UTF8.self))
+        try runKlaxon(args, env: env, unset: ["KLAXON_API_TOKEN", "KLAXON_CALENDAR_SECRET"])
     }
 
     @Test func oncallScheduleAndCalendarURL() throws {
