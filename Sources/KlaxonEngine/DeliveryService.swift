@@ -152,9 +152,11 @@ public final class DeliveryService: Service, Sendable {
             person = snapshot.config.person(pid)
             if let p = person { zone = p.timeZone }
         }
-        return OutboundMessage(message: m, channel: channel, incident: incident, alerts: try tx.alerts(of: incident.number).map(\.alert),
-                               timeline: try tx.timeline(of: incident.number), playbook: incident.playbook.flatMap { snapshot.config.playbook($0) },
-                               person: person, paged: (m.detail ?? "").split(separator: ",").map(String.init), previous: previous,
-                               publicURL: snapshot.config.settings.server.publicURL, now: now, readerZone: zone)
+        var out = OutboundMessage(message: m, channel: channel, incident: incident, alerts: try tx.alerts(of: incident.number).map(\.alert),
+                                  timeline: try tx.timeline(of: incident.number), playbook: incident.playbook.flatMap { snapshot.config.playbook($0) },
+                                  person: person, paged: m.kind == .stakeholder ? [] : (m.detail ?? "").split(separator: ",").map(String.init),
+                                  previous: previous, publicURL: snapshot.config.settings.server.publicURL, now: now, readerZone: zone)
+        out.targetMTTR = snapshot.config.settings.targets.mttr[incident.severity]
+        return out
     }
 }

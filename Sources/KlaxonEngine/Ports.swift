@@ -67,6 +67,8 @@ public struct OutboundMessage: Sendable {
     public var now: Date
     /// The zone the reader sees times in.
     public var readerZone: TimeZone
+    /// The resolution goal for the incident's severity (`targets.mttr`), if one is set.
+    public var targetMTTR: TimeInterval?
 
     public init(message: OutboxMessage, channel: Channel, incident: IncidentRecord, alerts: [Alert], timeline: [TimelineEntry],
                 playbook: Playbook?, person: Person?, paged: [String], previous: ExternalRef?, publicURL: String, now: Date, readerZone: TimeZone) {

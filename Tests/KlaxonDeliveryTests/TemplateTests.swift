@@ -93,3 +93,23 @@ struct TemplateLibraryTests {
         #expect(library.current.render("page.slack", TemplateContext.make(samplePage())) == #"{"text": "v2 INC-1"}"#)
     }
 }
+
+struct BriefingTemplateTests {
+    @Test func anExecutiveBriefingShowsTheUpdateAndTheResolutionGoal() throws {
+        var m = samplePage(kind: .stakeholder)
+        m.message.detail = StakeholderDetail(audience: .executive, event: "updated", template: "executive-briefing", text: "Rolled back to v42").encoded
+        m.targetMTTR = 1800
+        m.paged = []
+        let set = try TemplateSet(directory: nil)
+        let email = try #require(set.render(set.stakeholderTemplate(m.message.detail, channelKind: "email"), TemplateContext.make(m)))
+        #expect(email.hasPrefix("Subject: [P0] INC-1 executive briefing: "))
+        #expect(email.contains("Goal:     resolved within 30m"))
+        #expect(email.contains("Rolled back to v42"))
+        let slack = try #require(set.render(set.stakeholderTemplate(m.message.detail, channelKind: "slack"), TemplateContext.make(m)))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(slack.utf8)) as? [String: Any])
+        #expect((json["text"] as? String)?.contains("executive briefing") == true)
+        #expect(slack.contains("*Resolution goal*\\n30m"))
+        // A playbook's own template name falls back to the audience's default when no such file exists.
+        #expect(set.stakeholderTemplate(StakeholderDetail(audience: .customer, event: "opened", template: "customer-notice-fraud").encoded, channelKind: "slack") == "customer-notice.slack")
+    }
+}

@@ -56,6 +56,7 @@ public enum TemplateContext {
             "event": (StakeholderDetail.decode(m.message.detail)?.event ?? "update").replacingOccurrences(of: "_", with: " "),
             "audience": StakeholderDetail.decode(m.message.detail)?.audience.rawValue ?? "",
             "customer_facing": m.alerts.contains { $0.labels["customer_facing"] == "true" },
+            "target_mttr": m.targetMTTR.map { DurationText.format($0) } ?? "",
             "timeline": m.timeline.map { e -> [String: Any] in
                 ["at": iso.string(from: e.at), "at_local": local(e.at), "kind": e.kind, "actor": e.actor ?? "", "message": e.message]
             },
