@@ -174,6 +174,12 @@ public final class IncidentService: Sendable {
                                     message: "Resolved by \(by)" + (note.map { ": \($0)" } ?? "")))
         try writer.refreshPages(of: incident)
         try writer.stakeholders(.resolved, incident: incident, text: note)
+        // The playbook's review duty.
+        if let review = incident.playbook.flatMap({ writer.config.playbook($0)?.review }), review.requiredFor.contains(incident.severity) {
+            let due = review.dueWithin.map { " by \(ISOTime.utc(now.addingTimeInterval($0)))" } ?? ""
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "review.required",
+                                        message: "A post-incident review is required for \(incident.severity)\(due) (playbook \(incident.playbook!))"))
+        }
     }
 
     /// An acknowledgement or resolution sent by an alert source (PagerDuty's `acknowledge` and

@@ -336,3 +336,26 @@ struct SimulatorTests {
         #expect(lines.map(\.at) == lines.map(\.at).sorted())
     }
 }
+
+struct ReviewDutyTests {
+    @Test func resolvingAP0WithAPlaybookRecordsTheReviewDuty() async throws {
+        let s = try Scenario(now: "2026-11-28T03:00:00Z")
+        try FileManager.default.createDirectory(atPath: s.dir + "/Playbooks", withIntermediateDirectories: true)
+        try """
+        id: outage
+        title: Outage
+        match: [['alertname = "X"']]
+        severity: {rules: [{when: ['severity = "critical"'], level: P0}], default: P3}
+        review: {required_for: [P0, P1], due_within: 5d}
+        """.write(toFile: s.dir + "/Playbooks/outage.yaml", atomically: true, encoding: .utf8)
+        s.engine.runtime.replace(with: try ConfigLoader(environment: [:]).load(configPath: s.dir + "/klaxon.yaml").get())
+        try await s.alert("critical")
+        try await s.alert("warning", key: "k2")
+        _ = try await s.engine.resolve(1, by: "alice")
+        _ = try await s.engine.resolve(2, by: "alice")
+        let t1 = try await s.engine.detail(1).timeline
+        #expect(t1.last?.kind == "review.required")
+        #expect(t1.last?.message == "A post-incident review is required for P0 by 2026-12-03T03:00:00Z (playbook outage)")
+        #expect(!(try await s.engine.detail(2).timeline).contains { $0.kind == "review.required" }) // P3: no duty
+    }
+}
