@@ -203,19 +203,7 @@ public final class IncidentService: Sendable {
                 }
                 try Self.resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
             } else if incident.status == .triggered {
-                incident.status = .acknowledged
-                incident.acknowledgedAt = now
-                incident.acknowledgedBy = integration.name
-                if var esc = incident.escalation {
-                    let effects = esc.acknowledged(at: now)
-                    incident.escalation = esc
-                    try writer.apply(effects, incident: incident)
-                }
-                try tx.cancelTimers(incident: incident.number, kind: .escalation)
-                try tx.save(incident)
-                try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.acknowledged", actor: integration.name,
-                                            message: "Acknowledged by \(integration.name) (from the alert source)"))
-                try writer.refreshPages(of: incident)
+                try Self.acknowledge(&incident, tx: tx, writer: writer, by: integration.name, note: "from the alert source", now: now)
             }
             return incident.id
         }
@@ -234,22 +222,28 @@ public final class IncidentService: Sendable {
             case .acknowledged: return false
             case .triggered: break
             }
-            incident.status = .acknowledged
-            incident.acknowledgedAt = now
-            incident.acknowledgedBy = person
-            if var esc = incident.escalation {
-                let effects = esc.acknowledged(at: now)
-                incident.escalation = esc
-                try writer.apply(effects, incident: incident)
-            }
-            try tx.cancelTimers(incident: incident.number, kind: .escalation)
-            try tx.save(incident)
-            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.acknowledged", actor: person,
-                                        message: "Acknowledged by \(person)" + (note.map { ": \($0)" } ?? "")))
-            try writer.refreshPages(of: incident)
-            try writer.stakeholders(.acknowledged, incident: incident, text: note)
+            try Self.acknowledge(&incident, tx: tx, writer: writer, by: person, note: note, now: now)
             return true
         }
+    }
+
+    /// Acknowledge stops every pending step (direct pages too), refreshes sent pages and tells
+    /// the audiences that listen for it; the one path for people and alert sources alike.
+    private static func acknowledge(_ incident: inout IncidentRecord, tx: any StoreTransaction, writer: EffectWriter, by: String, note: String?, now: Date) throws {
+        incident.status = .acknowledged
+        incident.acknowledgedAt = now
+        incident.acknowledgedBy = by
+        if var esc = incident.escalation {
+            let effects = esc.acknowledged(at: now)
+            incident.escalation = esc
+            try writer.apply(effects, incident: incident)
+        }
+        try tx.cancelTimers(incident: incident.number, kind: .escalation)
+        try tx.save(incident)
+        try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.acknowledged", actor: by,
+                                    message: "Acknowledged by \(by)" + (note.map { ": \($0)" } ?? "")))
+        try writer.refreshPages(of: incident)
+        try writer.stakeholders(.acknowledged, incident: incident, text: note)
     }
 
     /// Resolve: stops everything.

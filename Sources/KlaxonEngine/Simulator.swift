@@ -37,6 +37,9 @@ public final class Simulator {
         }
     }
 
+    /// Events that could not be applied (an ack for an incident that does not exist…), for stderr.
+    public private(set) var problems: [String] = []
+
     public let clock: ManualClock
     let engine: IncidentService
     let timers: TimerService
@@ -46,6 +49,8 @@ public final class Simulator {
     private var escalatedSteps: Set<String> = []
 
     /// `makeStore` opens the throw-away store in the folder it is given.
+    static let printed: Set<String> = ["incident.opened", "page", "escalated", "stakeholder.update", "incident.acknowledged", "incident.resolved"]
+
     public init(config: Configuration, start: Date, makeStore: (String) throws -> any IncidentStore) throws {
         directory = NSTemporaryDirectory() + "klaxon-simulate-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -73,7 +78,7 @@ public final class Simulator {
                 case .escalate(let n, let by): _ = try await engine.escalate(n, by: by)
                 }
             } catch let e as EngineError {
-                out.append(Line(at: ISOTime.utc(at), event: "error", incident: "", severity: "", to: e.message))
+                problems.append("\(ISOTime.utc(at)): \(e.message)")
             }
             out += try await collect()
         }
@@ -131,9 +136,6 @@ public final class Simulator {
                         let audience = StakeholderDetail.decode(m.detail)?.audience.rawValue ?? "technical"
                         lines.append((m.createdAt, order, Line(at: ISOTime.utc(m.createdAt), event: "stakeholder.update", incident: inc.id,
                                                                severity: inc.severity.rawValue, to: audience, channel: m.recipient.description)))
-                    case (.exhausted, _):
-                        lines.append((m.createdAt, order, Line(at: ISOTime.utc(m.createdAt), event: "escalation.exhausted", incident: inc.id,
-                                                               severity: inc.severity.rawValue, channel: m.recipient.description)))
                     default: break
                     }
                 }
@@ -144,14 +146,15 @@ public final class Simulator {
         self.seenOutbox.formUnion(outboxIds)
         var out: [Line] = []
         for (_, _, line) in lines.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-            if line.event == "page" || line.event == "post", let step = line.step, step > 1 || line.event == "page" {
+            // A step after the first fired (its channel posts count): one `escalated` line.
+            if line.event == "page" || line.event == "post", let step = line.step, step > 1 {
                 let key = "\(line.incident)/\(line.at)/\(step)"
-                if step > 1, !escalatedSteps.contains(key) {
-                    escalatedSteps.insert(key)
+                if escalatedSteps.insert(key).inserted {
                     out.append(Line(at: line.at, event: "escalated", incident: line.incident, severity: line.severity, step: step))
                 }
             }
-            out.append(line)
+            // Only the events SPEC 6 names are printed.
+            if Self.printed.contains(line.event) { out.append(line) }
         }
         return out
     }

@@ -43,6 +43,7 @@ struct Simulate: AsyncParsableCommand {
         let simulator = try Simulator(config: config, start: start) { dir in try SQLiteStore(path: dir + "/simulate.db") }
         let lines = try await simulator.run(parsed, until: try time(to, "to"))
         for line in lines { print(line.json) }
+        for problem in simulator.problems { printError("warning: \(problem)") }
     }
 }
 

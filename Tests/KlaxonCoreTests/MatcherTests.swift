@@ -153,3 +153,11 @@ struct OverlapPrefixTests {
         #expect(MatcherOverlap.mayOverlap(try g("psi >= 0"), try g("psi !~ \"x\"")))
     }
 }
+
+struct PlaybookFillTests {
+    @Test func labelsAreFilledAndEscaped() {
+        #expect(Playbook.fill("dash/{{labels.model}}?v={{labels.v}}", labels: ["model": "fraud", "v": "4<2"]) == "dash/fraud?v=4<2")
+        #expect(Playbook.fill("{{labels.v}} {{labels.missing}}", labels: ["v": "<b>"], escape: { $0.replacingOccurrences(of: "<", with: "&lt;") })
+                == "&lt;b> {{labels.missing}}")
+    }
+}

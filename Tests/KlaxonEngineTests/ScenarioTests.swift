@@ -334,6 +334,17 @@ struct SimulatorTests {
         #expect(lines.contains { $0.event == "escalated" && $0.incident == "INC-1" && $0.step == 2 && $0.at == "2026-03-28T10:05:00Z" })
         #expect(lines.contains { $0.event == "stakeholder.update" && $0.to == "technical" })
         #expect(lines.map(\.at) == lines.map(\.at).sorted())
+        // Only SPEC 6's events are printed (step 1's channel post is not a line of its own).
+        #expect(Set(lines.map(\.event)).isSubset(of: ["incident.opened", "page", "escalated", "stakeholder.update", "incident.acknowledged", "incident.resolved"]))
+        #expect(simulator.problems.isEmpty)
+    }
+
+    @Test func eventsThatCannotApplyAreReportedApart() async throws {
+        let s = try Scenario(now: "2026-11-28T03:00:00Z")
+        let simulator = try Simulator(config: s.engine.runtime.snapshot.config, start: parseRFC3339("2026-11-28T03:00:00Z")) { dir in try SQLiteStore(path: dir + "/s.db") }
+        let lines = try await simulator.run([(parseRFC3339("2026-11-28T03:00:00Z"), .acknowledge(incident: 9, by: "alice"))])
+        #expect(lines.isEmpty)
+        #expect(simulator.problems == ["2026-11-28T03:00:00Z: INC-9 does not exist."])
     }
 }
 

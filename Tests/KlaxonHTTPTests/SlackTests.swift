@@ -176,7 +176,9 @@ struct SlashCommandTests {
             let ack = try await slash(client, "ack INC-1", user: "U0STRANGER")
             #expect(ack["response_type"] as? String == "ephemeral")
             let oncall = try await slash(client, "", user: "U0STRANGER", command: "/oncall")
-            #expect(oncall["text"] is String)
+            #expect((oncall["text"] as? String)?.contains("ml-platform on call at") == true)
+            let unknown = try await slash(client, "nope", user: "U0STRANGER", command: "/oncall")
+            #expect((unknown["text"] as? String)?.contains("nope") == true)
         }
         #expect(try await h.engine.detail(1).incident.status == .triggered)
     }

@@ -71,6 +71,15 @@ public struct Playbook: Sendable {
         self.actions = actions; self.communications = communications; self.review = review; self.file = file
     }
 
+    /// `text` with `{{labels.NAME}}` replaced by the alert's label values (each passed through
+    /// `escape` for the target format).
+    public static func fill(_ text: String, labels: [String: String], escape: (String) -> String = { $0 }) -> String {
+        guard text.contains("{{labels.") else { return text }
+        var out = text
+        for (k, v) in labels { out = out.replacingOccurrences(of: "{{labels.\(k)}}", with: escape(v)) }
+        return out
+    }
+
     /// The first match group that holds for `alert`, if any.
     public func matchingGroup(for alert: Alert) -> Int? {
         match.firstIndex { $0.allHold(for: alert) }

@@ -67,11 +67,7 @@ public enum TemplateContext {
         }
         if let pb = m.playbook {
             let labels = m.alerts.first?.labels ?? [:]
-            func fill(_ s: String) -> String {
-                var out = s
-                for (k, v) in labels { out = out.replacingOccurrences(of: "{{labels.\(k)}}", with: v) }
-                return out
-            }
+            func fill(_ s: String) -> String { Playbook.fill(s, labels: labels) }
             context["playbook"] = [
                 "id": pb.id, "title": pb.title, "description": pb.description,
                 "first_triage": pb.triage.prefix(3).enumerated().map { ["number": $0.offset + 1, "text": fill($0.element)] },

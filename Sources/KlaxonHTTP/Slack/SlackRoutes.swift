@@ -111,18 +111,16 @@ struct SlackRoutes {
                 }
                 return try Self.message(Self.playbookText(pb, labels: d.alerts.first?.alert.labels ?? [:]))
             case "oncall":
-                let teams = args.first.map { [$0] } ?? config.teams.map(\.id)
-                var lines: [String] = []
-                for t in teams {
-                    guard let team = config.team(t) else { return try Self.message("No team \(t); teams: \(config.teams.map(\.id).joined(separator: ", ")).") }
-                    for s in team.schedules {
-                        let now = engine.clock.now
-                        let oncall = s.oncall(at: now)
-                        let who = oncall.members.compactMap { config.person($0)?.name ?? $0 }.joined(separator: ", ")
-                        lines.append("\(team.id)/\(s.id): \(who.isEmpty ? "nobody (a gap)" : who)" + (oncall.until.map { " until \(ISOTime.format($0, in: team.timeZone))" } ?? ""))
+                // The same answer as `klaxon oncall` and GET /v1/oncall.
+                var text = ""
+                for t in args.first.map({ [$0] }) ?? config.teams.map(\.id) {
+                    do {
+                        text += try ScheduleQuery.oncall(config: config, team: t, at: nil, now: engine.clock.now).text { config.person($0)?.name }
+                    } catch {
+                        return try Self.message(error.message)
                     }
                 }
-                return try Self.message(lines.joined(separator: "\n"))
+                return try Self.message(text.isEmpty ? "No teams are configured." : "```\n\(text)```")
             case "help":
                 return try Self.message(Self.help)
             default:
@@ -164,12 +162,9 @@ struct SlackRoutes {
 
     static func playbookText(_ p: Playbook, labels: [String: String]) -> String {
         func fill(_ s: String) -> String {
-            var out = s
-            for (k, v) in labels {
-                let safe = v.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-                out = out.replacingOccurrences(of: "{{labels.\(k)}}", with: safe)
+            Playbook.fill(s, labels: labels) { v in
+                v.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             }
-            return out
         }
         var lines = ["*\(p.title)* (\(p.id))"]
         if !p.triage.isEmpty { lines.append("*Triage*"); lines += p.triage.enumerated().map { "\($0.offset + 1). \(fill($0.element))" } }
