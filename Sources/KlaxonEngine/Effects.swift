@@ -126,19 +126,18 @@ struct EffectWriter {
     func refreshPages(of incident: IncidentRecord) throws {
         for m in try tx.outbox(of: incident.number) where m.kind == .page {
             switch m.state {
-            case .pending, .sending:
-                if m.state == .pending {
-                    var c = m
-                    c.state = .cancelled
-                    c.lastError = "incident \(incident.status.rawValue) before the page was sent"
-                    try tx.save(c)
-                }
+            case .pending:
+                var c = m
+                c.state = .cancelled
+                c.lastError = "incident \(incident.status.rawValue) before the page was sent"
+                try tx.save(c)
             case .sent:
                 if m.externalRef != nil, let id = m.id {
                     try tx.enqueue(OutboxMessage(incident: incident.number, channel: m.channel, kind: .pageUpdate, recipient: m.recipient,
                                                  step: m.step, detail: m.detail, replaces: id, createdAt: now))
                 }
-            case .failed, .cancelled:
+            case .sending, .failed, .cancelled:
+                // A page being sent right now is dropped by the delivery service when it sees the new status.
                 break
             }
         }

@@ -46,7 +46,7 @@ public final class Runtime: Sendable {
 
 /// An error a person or a client can act on: a code and one clear sentence.
 public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable { case notFound = "not_found", conflict, invalid = "bad_request", forbidden }
+    public enum Code: String, Sendable { case notFound = "not_found", conflict, invalid = "bad_request" }
     public var code: Code
     public var message: String
     public init(_ code: Code, _ message: String) { self.code = code; self.message = message }

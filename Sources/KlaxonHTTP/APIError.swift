@@ -34,7 +34,6 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         case .notFound: self.init(.notFound, "not_found", e.message)
         case .conflict: self.init(.conflict, "conflict", e.message)
         case .invalid: self.init(.badRequest, "bad_request", e.message)
-        case .forbidden: self.init(.forbidden, "forbidden", e.message)
         }
     }
 }

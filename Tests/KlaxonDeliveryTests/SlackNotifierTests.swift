@@ -20,20 +20,24 @@ struct SlackNotifierTests {
                       client: client, templates: TemplateLibrary(try TemplateSet(directory: nil)), people: { _ in nil })
     }
 
+    /// A fake Slack Web API that logs each call and answers `answer`.
+    func fakeSlack(_ log: SlackLog, answer: String) -> (Router<BasicRequestContext>) -> Void {
+        { router in
+            router.post("/api/:method") { req, ctx in
+                var req = req
+                let body = try await req.collectBody(upTo: 1 << 20)
+                log.append("/api/" + (ctx.parameters.get("method") ?? ""), req.headers[.authorization],
+                           (try JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:])
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+            }
+        }
+    }
+
     @Test func aPageIsADirectMessageWithTheBotToken() async throws {
         let log = SlackLog()
         let client = CurlClient()
         defer { client.shutdown() }
-        let outcome = try await withServer({ router in
-            router.post("/api/:method") { req, ctx in
-                var req = req
-                let body = try await req.collectBody(upTo: 1 << 20)
-                let o = (try JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
-                log.append("/api/" + (ctx.parameters.get("method") ?? ""), req.headers[.authorization], o)
-                let answer = #"{"ok": true, "channel": "D0ALICE", "ts": "1795420801.000100"}"#
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
-            }
-        }) { port in
+        let outcome = try await withServer(fakeSlack(log, answer: #"{"ok": true, "channel": "D0ALICE", "ts": "1795420801.000100"}"#)) { port in
             await (try notifier(port: port, client: client)).deliver(samplePage())
         }
         #expect(outcome == .sent(ExternalRef(channel: "D0ALICE", id: "1795420801.000100")))
@@ -49,15 +53,7 @@ struct SlackNotifierTests {
         let log = SlackLog()
         let client = CurlClient()
         defer { client.shutdown() }
-        let outcome = try await withServer({ router in
-            router.post("/api/:method") { req, ctx in
-                var req = req
-                let body = try await req.collectBody(upTo: 1 << 20)
-                log.append("/api/" + (ctx.parameters.get("method") ?? ""), req.headers[.authorization],
-                           (try JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:])
-                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"ok": true, "channel": "D0ALICE", "ts": "1.2"}"#)))
-            }
-        }) { port in
+        let outcome = try await withServer(fakeSlack(log, answer: #"{"ok": true, "channel": "D0ALICE", "ts": "1.2"}"#)) { port in
             await (try notifier(port: port, client: client)).deliver(samplePage(status: .acknowledged, kind: .pageUpdate, previous: ExternalRef(channel: "D0ALICE", id: "1.2")))
         }
         #expect(outcome == .sent(ExternalRef(channel: "D0ALICE", id: "1.2")))
