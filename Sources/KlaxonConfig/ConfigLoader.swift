@@ -38,7 +38,8 @@ public struct ConfigLoader: Sendable {
 
         // klaxon.yaml first for the default zone; cross references are checked at the end.
         var settings: Settings? = nil
-        if let root = parse(path: configPath, display: configPath, sink: sink) {
+        let settingsRoot = parse(path: configPath, display: configPath, sink: sink)
+        if let root = settingsRoot {
             settings = SettingsLoader(resolver: resolver).load(root)
         }
         let defaultZone = settings?.timeZone ?? TimeZone(identifier: "UTC")!
@@ -103,7 +104,7 @@ public struct ConfigLoader: Sendable {
         let hasSlackApp = settings?.slackChannel != nil
         var refs = rotations.references + playbookRefs
         if let settings {
-            refs += settingsReferences(configPath: configPath, sink: sink, settings: settings, resolver: resolver)
+            if let root = settingsRoot { refs += settingsReferences(root) }
         }
         for r in refs {
             switch r.kind {
@@ -155,9 +156,9 @@ public struct ConfigLoader: Sendable {
 
     /// References from klaxon.yaml (integration teams, stakeholder channels), found again by
     /// walking its nodes so errors point at the right place.
-    private func settingsReferences(configPath: String, sink: DiagnosticSink, settings: Settings, resolver: SecretResolver) -> [Reference] {
-        guard let text = try? String(contentsOfFile: configPath, encoding: .utf8), let node = try? Yams.compose(yaml: text),
-              case .mapping(let m) = node else { return [] }
+    private func settingsReferences(_ root: YNode) -> [Reference] {
+        guard case .mapping(let m) = root.node else { return [] }
+        let configPath = root.file, sink = root.sink
         var out: [Reference] = []
         if let integrations = m["integrations"], case .sequence(let items) = integrations {
             for item in items {
