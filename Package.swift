@@ -76,6 +76,11 @@ let package = Package(
             "KlaxonCore", "KlaxonEngine", "KlaxonStore",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Benchmarks/EscalationBench"),
+        // Engine-only ingest rate (no HTTP): `swift run -c release klaxon-bench-ingest`.
+        .executableTarget(name: "klaxon-bench-ingest", dependencies: [
+            "KlaxonCore", "KlaxonEngine", "KlaxonStore",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Benchmarks/IngestBench"),
 
         .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore"]),
         .testTarget(name: "KlaxonConfigTests", dependencies: ["KlaxonConfig", "KlaxonCore"],

@@ -62,6 +62,15 @@ public final class IncidentService: Sendable {
         return result.ids
     }
 
+    /// The same as `ingest(integration:batch:)` for callers outside Swift concurrency (the HTTP
+    /// fast path runs on NIO's event loops): `completion` runs once, after the commit, on a
+    /// thread of the engine's choosing; hop back to your own thread yourself.
+    public func ingest(integration: Integration, batch: AlertBatch, completion: @escaping @Sendable (Result<[String], any Error>) -> Void) {
+        Task {
+            do { completion(.success(try await self.ingest(integration: integration, batch: batch))) } catch { completion(.failure(error)) }
+        }
+    }
+
     static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: Integration, batch: AlertBatch,
                        now: Date, logger: Logger) throws -> (ids: [String], opened: IncidentRecord?) {
         let config = snapshot.config
