@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "KlaxonStore", dependencies: [
             "KlaxonEngine", "KlaxonCore",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Async HTTP (and SMTP) over libcurl's multi interface.

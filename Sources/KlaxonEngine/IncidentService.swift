@@ -43,36 +43,42 @@ public final class IncidentService: Sendable {
     /// Committed before it returns. Returns the incident ids touched (none for a resolved
     /// batch whose incident is unknown or already resolved).
     public func ingest(integration: Integration, batch: AlertBatch) async throws -> [String] {
-        let snapshot = runtime.snapshot
-        let now = clock.now
-        let logger = self.logger
-        let result: (ids: [String], opened: IncidentRecord?) = try await committer.submit { tx in
-            try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, now: now, logger: logger)
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<[String], any Error>) in
+            ingest(integration: integration, batch: batch) { c.resume(with: $0) }
         }
-        let firing = batch.alerts.filter { $0.status == .firing }.count
-        if firing > 0 { MetricsCache.counter("klaxon_alerts_received_total", [("integration", integration.name), ("status", "firing")]).increment(by: firing) }
-        if firing < batch.alerts.count {
-            MetricsCache.counter("klaxon_alerts_received_total", [("integration", integration.name), ("status", "resolved")]).increment(by: batch.alerts.count - firing)
-        }
-        if let opened = result.opened {
-            MetricsCache.counter("klaxon_incidents_opened_total", [("severity", opened.severity.rawValue), ("category", opened.category.rawValue)]).increment()
-            logger.info("incident opened", metadata: ["incident.id": "\(opened.id)", "incident.severity": "\(opened.severity)", "incident.team": "\(opened.team)"])
-        }
-        wakeServices()
-        return result.ids
     }
 
     /// The same as `ingest(integration:batch:)` for callers outside Swift concurrency (the HTTP
-    /// fast path runs on NIO's event loops): `completion` runs once, after the commit, on a
-    /// thread of the engine's choosing; hop back to your own thread yourself.
+    /// fast path runs on NIO's event loops): `completion` runs once, after the commit, on the
+    /// engine's writer thread; hop back to your own thread yourself and keep it short.
     public func ingest(integration: Integration, batch: AlertBatch, completion: @escaping @Sendable (Result<[String], any Error>) -> Void) {
-        Task {
-            do { completion(.success(try await self.ingest(integration: integration, batch: batch))) } catch { completion(.failure(error)) }
-        }
+        let snapshot = runtime.snapshot
+        let now = clock.now
+        let logger = self.logger
+        let counters = IngestCounters.for(integration.name)
+        committer.submit({ tx in
+            try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, now: now, logger: logger)
+        }, completion: { [self] result in
+            switch result {
+            case .failure(let error):
+                completion(.failure(error))
+            case .success(let result):
+                var firing = 0
+                for a in batch.alerts where a.status == .firing { firing += 1 }
+                if firing > 0 { counters.firing.increment(by: firing) }
+                if firing < batch.alerts.count { counters.resolved.increment(by: batch.alerts.count - firing) }
+                if let opened = result.opened {
+                    MetricsCache.counter("klaxon_incidents_opened_total", [("severity", opened.severity.rawValue), ("category", opened.category.rawValue)]).increment()
+                    logger.info("incident opened", metadata: ["incident.id": "\(opened.id)", "incident.severity": "\(opened.severity)", "incident.team": "\(opened.team)"])
+                }
+                if result.wake { wakeServices() }
+                completion(.success(result.ids))
+            }
+        })
     }
 
     static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: Integration, batch: AlertBatch,
-                       now: Date, logger: Logger) throws -> (ids: [String], opened: IncidentRecord?) {
+                       now: Date, logger: Logger) throws -> (ids: [String], opened: IncidentRecord?, wake: Bool) {
         let config = snapshot.config
         let key = IncidentRecord.key(integration: integration.name, groupKey: batch.groupKey)
         let classified = batch.alerts.map { ($0, snapshot.classifier.classify($0, integrationTeam: integration.team)) }
@@ -80,7 +86,7 @@ public final class IncidentService: Sendable {
 
         guard var incident = try tx.openIncident(key: key) else {
             let firing = classified.filter { $0.0.status == .firing }
-            guard let lead = firing.max(by: { $0.1.severity < $1.1.severity }) else { return ([], nil) }
+            guard let lead = firing.max(by: { $0.1.severity < $1.1.severity }) else { return ([], nil, false) }
             let number = try tx.nextIncidentNumber()
             let c = lead.1
             let title = lead.0.summary.isEmpty ? (batch.title ?? batch.groupKey) : lead.0.summary
@@ -114,7 +120,7 @@ public final class IncidentService: Sendable {
                 // Resolved alerts that came with the firing ones already count as resolved.
                 try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration.name, now: now)
             }
-            return ([inc.id], inc)
+            return ([inc.id], inc, true)
         }
 
         // An open incident: record what changed (only this batch's alerts are read).
@@ -140,7 +146,9 @@ public final class IncidentService: Sendable {
             if alert.status == .firing, incident.status == .acknowledged { message += " (incident acknowledged: nobody paged)" }
             try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "alert.\(alert.status.rawValue)", actor: integration.name, message: message))
         }
-        guard changed else { return ([incident.id], nil) }
+        guard changed else { return ([incident.id], nil, false) }
+        // Timers and messages come only from a severity change or a resolution.
+        var wake = false
         if incident.severitySetBy == nil, highest > incident.severity {
             let old = incident.severity
             incident.severity = highest
@@ -154,12 +162,14 @@ public final class IncidentService: Sendable {
             }
             try tx.save(incident)
             try writer.stakeholders(.severityChanged, incident: incident)
+            wake = true
         }
         // Only a resolved alert can leave nothing firing.
         if batch.alerts.contains(where: { $0.status == .resolved }) {
             try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
+            wake = true
         }
-        return ([incident.id], nil)
+        return ([incident.id], nil, wake)
     }
 
     /// Resolves the incident when every one of its alerts is resolved.

@@ -15,3 +15,20 @@ public enum MetricsCache {
         }
     }
 }
+
+/// The counters every ingest touches, made once per integration.
+struct IngestCounters: Sendable {
+    let firing: Counter
+    let resolved: Counter
+    private static let all = Locked<[String: IngestCounters]>([:])
+
+    static func `for`(_ integration: String) -> IngestCounters {
+        all.withLock { all in
+            if let c = all[integration] { return c }
+            let c = IngestCounters(firing: MetricsCache.counter("klaxon_alerts_received_total", [("integration", integration), ("status", "firing")]),
+                                   resolved: MetricsCache.counter("klaxon_alerts_received_total", [("integration", integration), ("status", "resolved")]))
+            all[integration] = c
+            return c
+        }
+    }
+}

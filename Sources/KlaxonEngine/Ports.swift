@@ -38,6 +38,9 @@ public protocol IncidentStore: Sendable {
     /// Runs `body` in one write transaction; nothing of it is kept if it throws.
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
     func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    /// `write`, blocking the calling thread (the group committer's writer thread; never call it
+    /// from an event loop or the Swift concurrency pool).
+    func writeBlocking<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     /// The earliest pending timer's due time.
     func nextTimerDue() async throws -> Date?
     /// Moves up to `limit` due pending messages (and `sending` ones whose lease ran out) to

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import KlaxonCore
 import KlaxonEngine
 
@@ -7,16 +8,22 @@ import KlaxonEngine
 public final class SQLiteStore: IncidentStore {
     let pool: DatabasePool
     let cache = DecodeCache()
+    /// What only write transactions touch (GRDB runs one at a time): see `WriterState`.
+    let writer: WriterState
 
-    /// Opens (creating if needed) the database at `path` and migrates it.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the database at `path` and migrates it. `inboxLimit`: how many
+    /// alert and timeline rows wait in the inbox tables before they move to the indexed ones.
+    public init(path: String, inboxLimit: Int = 4096) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
             // Every commit reaches the disk before it returns (WAL + FULL); group commits amortise it.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // 64 MiB of page cache: the ingest path reads index pages of every open incident.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        writer = WriterState(inboxLimit: inboxLimit)
         try Self.migrator.migrate(pool)
     }
 
@@ -77,15 +84,70 @@ public final class SQLiteStore: IncidentStore {
         m.registerMigration("v3: alerts by status") { db in
             try db.execute(sql: "CREATE INDEX alerts_firing ON alerts(incident, status)")
         }
+        m.registerMigration("v4: inbox tables") { db in
+            // Alerts and timeline rows land here first: append-only, no index keyed by incident,
+            // so a commit writes a few sequential pages instead of one page per index per alert.
+            // They move to `alerts` and `timeline` in bulk (see `WriterState`).
+            try db.execute(sql: """
+                CREATE TABLE alert_inbox (
+                    seq INTEGER PRIMARY KEY,
+                    incident INTEGER NOT NULL REFERENCES incidents(number),
+                    fingerprint TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    received_at REAL NOT NULL,
+                    body TEXT NOT NULL
+                );
+                CREATE TABLE timeline_inbox (
+                    id INTEGER PRIMARY KEY,
+                    incident INTEGER NOT NULL REFERENCES incidents(number),
+                    at REAL NOT NULL,
+                    kind TEXT NOT NULL,
+                    actor TEXT,
+                    message TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
-        try await pool.write { db in try body(SQLiteTransaction(db: db, cache: self.cache)) }
+        do {
+            return try await pool.write { db in
+                try self.writer.maintain(db)
+                return try body(SQLiteTransaction(db: db, cache: self.cache, writer: self.writer))
+            }
+        } catch {
+            writer.rolledBack()
+            throw error
+        }
+    }
+
+    public func writeBlocking<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try withoutActuallyEscaping(body) { body in
+                var result: T?
+                try pool.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        try self.writer.maintain(db)
+                        result = try body(SQLiteTransaction(db: db, cache: self.cache, writer: self.writer))
+                        return .commit
+                    }
+                }
+                return result!
+            }
+        } catch {
+            writer.rolledBack()
+            throw error
+        }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
-        try await pool.read { db in try body(SQLiteTransaction(db: db, cache: self.cache)) }
+        try await pool.read { db in try body(SQLiteTransaction(db: db, cache: self.cache, writer: nil)) }
+    }
+
+    /// Moves every inbox row to the indexed tables now (tests; the writer does it on its own).
+    public func mergeInbox() async throws {
+        try await pool.write { db in try self.writer.merge(db) }
     }
 
     public func nextTimerDue() async throws -> Date? {
@@ -102,7 +164,8 @@ public final class SQLiteStore: IncidentStore {
 
     public func claimOutbox(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] {
         try await pool.write { db in
-            let tx = SQLiteTransaction(db: db, cache: self.cache)
+            try self.writer.maintain(db)
+            let tx = SQLiteTransaction(db: db, cache: self.cache, writer: self.writer)
             let rows = try Row.fetchAll(db, sql: """
                 SELECT id, body FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?
                 ORDER BY next_attempt_at, id LIMIT ?
@@ -155,11 +218,183 @@ final class DecodeCache: @unchecked Sendable {
     }
 }
 
+let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+/// Runs a cached statement that returns no rows, binding through `bind`, through SQLite's C
+/// interface (GRDB's argument arrays cost more than the statement on the ingest path).
+func run(_ db: Database, _ sql: String, _ bind: (OpaquePointer) -> Void) throws {
+    let h = try db.cachedStatement(sql: sql).sqliteStatement
+    sqlite3_reset(h)
+    bind(h)
+    let rc = sqlite3_step(h)
+    sqlite3_reset(h)
+    guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
+        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+    }
+}
+
+/// Steps a cached statement, handing each row to `row`.
+func rows(_ db: Database, _ sql: String, _ bind: (OpaquePointer) -> Void, _ row: (OpaquePointer) throws -> Void) throws {
+    let h = try db.cachedStatement(sql: sql).sqliteStatement
+    sqlite3_reset(h)
+    bind(h)
+    defer { sqlite3_reset(h) }
+    while true {
+        switch sqlite3_step(h) {
+        case SQLITE_ROW: try row(h)
+        case SQLITE_DONE: return
+        case let rc:
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+        }
+    }
+}
+
+func columnText(_ h: OpaquePointer, _ i: Int32) -> String? {
+    guard let p = sqlite3_column_text(h, i) else { return nil }
+    return String(cString: p)
+}
+
+func bindText(_ h: OpaquePointer, _ i: Int32, _ s: String) {
+    var s = s
+    s.withUTF8 { u in
+        if let base = u.baseAddress, u.count > 0 {
+            _ = sqlite3_bind_text(h, i, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(u.count), SQLITE_TRANSIENT)
+        } else {
+            _ = sqlite3_bind_text(h, i, "", 0, SQLITE_TRANSIENT)
+        }
+    }
+}
+
+/// State that only write transactions read and change; they run one at a time.
+///
+/// - Open incidents by key as last saved: the ingest path asks for one on every alert.
+/// - The inbox: new alert versions and timeline entries are appended to `alert_inbox` and
+///   `timeline_inbox` (rowid order only), and moved in bulk to `alerts` and `timeline`, whose
+///   indexes are keyed by incident, once `inboxLimit` rows wait. Committing a batch of alerts
+///   for many incidents then writes a few sequential pages rather than a page per index per
+///   alert; the move writes each index page once for thousands of rows. Reads see both parts.
+///   The writer keeps where each inbox alert is and how the inbox changes each incident's count
+///   of firing alerts.
+///
+/// Any rollback forgets all of it; the next write transaction reads it back from the database.
+final class WriterState: @unchecked Sendable {
+    struct AlertKey: Hashable { let incident: Int; let fingerprint: String }
+    struct InboxAlert { var seq: Int64; var firing: Bool }
+
+    let inboxLimit: Int
+    private(set) var openByKey: [String: IncidentRecord] = [:]
+    /// nil: not known (at start and after a rollback); `load` reads it back.
+    private var inbox: [AlertKey: InboxAlert]?
+    /// Firing alerts of the incident counted in the inbox minus those it replaced in `alerts`.
+    private var firingDelta: [Int: Int] = [:]
+    private var timelineRows = 0
+
+    init(inboxLimit: Int) { self.inboxLimit = max(0, inboxLimit) }
+
+    func rolledBack() {
+        openByKey.removeAll()
+        inbox = nil
+    }
+
+    func incidentSaved(_ incident: IncidentRecord) {
+        if incident.status == .resolved {
+            openByKey[incident.key] = nil
+        } else {
+            if openByKey.count >= 16_384 { openByKey.removeAll(keepingCapacity: true) }
+            openByKey[incident.key] = incident
+        }
+    }
+
+    /// At the start of every write transaction: knows the inbox, and empties it when full.
+    func maintain(_ db: Database) throws {
+        if inbox == nil { try load(db) }
+        if inbox!.count + timelineRows >= max(1, inboxLimit) { try merge(db) }
+    }
+
+    private func load(_ db: Database) throws {
+        var found: [AlertKey: InboxAlert] = [:]
+        var delta: [Int: Int] = [:]
+        try rows(db, "SELECT seq, incident, fingerprint, status FROM alert_inbox ORDER BY seq", { _ in }) { h in
+            let key = AlertKey(incident: Int(sqlite3_column_int64(h, 1)), fingerprint: columnText(h, 2) ?? "")
+            let firing = columnText(h, 3) == AlertStatus.firing.rawValue
+            found[key] = InboxAlert(seq: sqlite3_column_int64(h, 0), firing: firing)
+        }
+        for (key, a) in found {
+            let before = try mainStatus(db, key) == .firing
+            delta[key.incident, default: 0] += (a.firing ? 1 : 0) - (before ? 1 : 0)
+        }
+        inbox = found
+        firingDelta = delta
+        timelineRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timeline_inbox") ?? 0
+    }
+
+    /// Moves the inbox to the indexed tables (in arrival order), in the current transaction.
+    func merge(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO alerts (incident, fingerprint, status, received_at, body)
+                SELECT incident, fingerprint, status, received_at, body FROM alert_inbox WHERE true ORDER BY seq
+                ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body;
+            DELETE FROM alert_inbox;
+            INSERT INTO timeline (incident, at, kind, actor, message)
+                SELECT incident, at, kind, actor, message FROM timeline_inbox ORDER BY id;
+            DELETE FROM timeline_inbox;
+            """)
+        inbox = [:]
+        firingDelta = [:]
+        timelineRows = 0
+    }
+
+    private func mainStatus(_ db: Database, _ key: AlertKey) throws -> AlertStatus? {
+        var status: AlertStatus?
+        try rows(db, "SELECT status FROM alerts WHERE incident = ? AND fingerprint = ?", { h in
+            sqlite3_bind_int64(h, 1, Int64(key.incident))
+            bindText(h, 2, key.fingerprint)
+        }) { h in status = columnText(h, 0).flatMap(AlertStatus.init(rawValue:)) }
+        return status
+    }
+
+    func inboxSeq(incident: Int, fingerprint: String) -> Int64? {
+        inbox?[AlertKey(incident: incident, fingerprint: fingerprint)]?.seq
+    }
+
+    func firingDelta(of incident: Int) -> Int { firingDelta[incident] ?? 0 }
+
+    func save(_ db: Database, _ alert: StoredAlert, body: String) throws {
+        let key = AlertKey(incident: alert.incident, fingerprint: alert.alert.fingerprint)
+        let firing = alert.alert.status == .firing
+        if let existing = inbox?[key] {
+            try run(db, "UPDATE alert_inbox SET status = ?, received_at = ?, body = ? WHERE seq = ?") { h in
+                bindText(h, 1, alert.alert.status.rawValue)
+                sqlite3_bind_double(h, 2, alert.receivedAt.timeIntervalSince1970)
+                bindText(h, 3, body)
+                sqlite3_bind_int64(h, 4, existing.seq)
+            }
+            firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
+            inbox![key]!.firing = firing
+        } else {
+            let before = try mainStatus(db, key) == .firing
+            try run(db, "INSERT INTO alert_inbox (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, ?, ?)") { h in
+                sqlite3_bind_int64(h, 1, Int64(alert.incident))
+                bindText(h, 2, alert.alert.fingerprint)
+                bindText(h, 3, alert.alert.status.rawValue)
+                sqlite3_bind_double(h, 4, alert.receivedAt.timeIntervalSince1970)
+                bindText(h, 5, body)
+            }
+            inbox![key] = InboxAlert(seq: db.lastInsertedRowID, firing: firing)
+            firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (before ? 1 : 0)
+        }
+    }
+
+    func timelineAppended() { timelineRows += 1 }
+}
+
 /// `StoreTransaction` over one GRDB database access. Hot statements are prepared once per
 /// connection (GRDB's statement cache).
 struct SQLiteTransaction: StoreTransaction {
     let db: Database
     let cache: DecodeCache
+    /// Set in write transactions only.
+    let writer: WriterState?
 
     func incidentRecord(_ body: String) throws -> IncidentRecord {
         try cache.incident(body) { try decode(IncidentRecord.self, $0) }
@@ -173,8 +408,12 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func openIncident(key: String) throws -> IncidentRecord? {
-        try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM incidents WHERE key = ? AND status != 'resolved'"), arguments: [key])
-            .map(incidentRecord)
+        if let hit = writer?.openByKey[key] { return hit }
+        var body: String?
+        try rows(db, "SELECT body FROM incidents WHERE key = ? AND status != 'resolved'", { h in bindText(h, 1, key) }) { h in body = columnText(h, 0) }
+        let found = try body.map(incidentRecord)
+        if let found { writer?.incidentSaved(found) }
+        return found
     }
 
     func incident(_ number: Int) throws -> IncidentRecord? {
@@ -186,6 +425,7 @@ struct SQLiteTransaction: StoreTransaction {
             INSERT INTO incidents (number, key, status, opened_at, body) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(number) DO UPDATE SET key = excluded.key, status = excluded.status, body = excluded.body
             """).execute(arguments: [incident.number, incident.key, incident.status.rawValue, incident.openedAt.timeIntervalSince1970, try json(incident)])
+        writer?.incidentSaved(incident)
     }
 
     func incidents(statuses: [IncidentStatus]?, limit: Int) throws -> [IncidentRecord] {
@@ -202,44 +442,104 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func alerts(of incident: Int) throws -> [StoredAlert] {
-        try String.fetchAll(db, sql: "SELECT body FROM alerts WHERE incident = ? ORDER BY rowid", arguments: [incident])
-            .map { try decode(StoredAlert.self, $0) }
+        // The indexed part in arrival order, each replaced by its newer inbox version; then
+        // the alerts only the inbox has.
+        var bodies: [(String, String)] = []
+        try rows(db, "SELECT fingerprint, body FROM alerts WHERE incident = ? ORDER BY rowid", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+            bodies.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
+        }
+        var newer: [(String, String)] = []
+        try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE incident = ? ORDER BY seq", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+            newer.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
+        }
+        if !newer.isEmpty {
+            var position: [String: Int] = [:]
+            for (i, b) in bodies.enumerated() { position[b.0] = i }
+            for n in newer {
+                if let i = position[n.0] { bodies[i] = n } else { position[n.0] = bodies.count; bodies.append(n) }
+            }
+        }
+        return try bodies.map { try decode(StoredAlert.self, $0.1) }
     }
 
     func alert(of incident: Int, fingerprint: String) throws -> StoredAlert? {
-        try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM alerts WHERE incident = ? AND fingerprint = ?"), arguments: [incident, fingerprint])
-            .map { try decode(StoredAlert.self, $0) }
+        var body: String?
+        if let writer {
+            if let seq = writer.inboxSeq(incident: incident, fingerprint: fingerprint) {
+                try rows(db, "SELECT body FROM alert_inbox WHERE seq = ?", { h in sqlite3_bind_int64(h, 1, seq) }) { h in body = columnText(h, 0) }
+            }
+        } else {
+            try rows(db, "SELECT body FROM alert_inbox WHERE incident = ? AND fingerprint = ? ORDER BY seq DESC LIMIT 1", { h in
+                sqlite3_bind_int64(h, 1, Int64(incident)); bindText(h, 2, fingerprint)
+            }) { h in body = columnText(h, 0) }
+        }
+        if body == nil {
+            try rows(db, "SELECT body FROM alerts WHERE incident = ? AND fingerprint = ?", { h in
+                sqlite3_bind_int64(h, 1, Int64(incident)); bindText(h, 2, fingerprint)
+            }) { h in body = columnText(h, 0) }
+        }
+        return try body.map { try decode(StoredAlert.self, $0) }
     }
 
     func firingAlertCount(of incident: Int) throws -> Int {
-        try Int.fetchOne(try db.cachedStatement(sql: "SELECT COUNT(*) FROM alerts INDEXED BY alerts_firing WHERE incident = ? AND status = 'firing'"), arguments: [incident]) ?? 0
+        let indexed = try Int.fetchOne(try db.cachedStatement(sql: "SELECT COUNT(*) FROM alerts INDEXED BY alerts_firing WHERE incident = ? AND status = 'firing'"), arguments: [incident]) ?? 0
+        if let writer { return indexed + writer.firingDelta(of: incident) }
+        return try alerts(of: incident).filter { $0.alert.status == .firing }.count
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         var result: T?
-        try db.inSavepoint {
-            result = try body()
-            return .commit
+        do {
+            try db.inSavepoint {
+                result = try body()
+                return .commit
+            }
+        } catch {
+            writer?.rolledBack()
+            throw error
         }
         return result!
     }
 
     func save(_ alert: StoredAlert) throws {
+        let body = StoredAlertJSON.encode(alert)
+        if let writer {
+            try writer.save(db, alert, body: body)
+            return
+        }
         try db.cachedStatement(sql: """
             INSERT INTO alerts (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body
-            """).execute(arguments: [alert.incident, alert.alert.fingerprint, alert.alert.status.rawValue, alert.receivedAt.timeIntervalSince1970, StoredAlertJSON.encode(alert)])
+            """).execute(arguments: [alert.incident, alert.alert.fingerprint, alert.alert.status.rawValue, alert.receivedAt.timeIntervalSince1970, body])
     }
 
     func append(_ e: TimelineEntry) throws {
-        try db.cachedStatement(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)").execute(
-                       arguments: [e.incident, e.at.timeIntervalSince1970, e.kind, e.actor, e.message])
+        guard let writer else {
+            try db.cachedStatement(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)").execute(
+                arguments: [e.incident, e.at.timeIntervalSince1970, e.kind, e.actor, e.message])
+            return
+        }
+        try run(db, "INSERT INTO timeline_inbox (incident, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)") { h in
+            sqlite3_bind_int64(h, 1, Int64(e.incident))
+            sqlite3_bind_double(h, 2, e.at.timeIntervalSince1970)
+            bindText(h, 3, e.kind)
+            if let actor = e.actor { bindText(h, 4, actor) } else { sqlite3_bind_null(h, 4) }
+            bindText(h, 5, e.message)
+        }
+        writer.timelineAppended()
     }
 
     func timeline(of incident: Int) throws -> [TimelineEntry] {
-        try Row.fetchAll(db, sql: "SELECT at, kind, actor, message FROM timeline WHERE incident = ? ORDER BY id", arguments: [incident]).map { r in
-            TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: r["at"]), kind: r["kind"], actor: r["actor"], message: r["message"])
+        // Everything in `timeline` is older than everything in the inbox.
+        var out: [TimelineEntry] = []
+        for sql in ["SELECT at, kind, actor, message FROM timeline WHERE incident = ? ORDER BY id",
+                    "SELECT at, kind, actor, message FROM timeline_inbox WHERE incident = ? ORDER BY id"] {
+            try rows(db, sql, { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+                out.append(TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: sqlite3_column_double(h, 0)), kind: columnText(h, 1) ?? "",
+                                         actor: columnText(h, 2), message: columnText(h, 3) ?? ""))
+            }
         }
+        return out
     }
 
     func schedule(_ t: TimerRecord) throws -> Int64 {

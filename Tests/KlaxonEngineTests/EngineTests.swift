@@ -38,7 +38,8 @@ final class EngineHarness: @unchecked Sendable {
     init(policy: EscalationPolicy = EngineHarness.twoSteps, urgency: UrgencyPolicy = .init(), dbPath: String? = nil, now: Date = EngineHarness.t0) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         clock = ManualClock(now: now)
-        store = try SQLiteStore(path: dbPath ?? dir + "/k.db")
+        // A small inbox: the scenarios also cross its moves to the indexed tables.
+        store = try SQLiteStore(path: dbPath ?? dir + "/k.db", inboxLimit: 5)
         let utc = TimeZone(identifier: "UTC")!
         let hours = WeeklyWindows.defaultWorkingHours
         let people = [

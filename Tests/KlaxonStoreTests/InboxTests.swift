@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+import KlaxonCore
+import KlaxonEngine
+@testable import KlaxonStore
+
+/// Alerts and timeline rows pass through the inbox tables before they reach the indexed ones.
+/// Whatever the inbox limit, and whether a read runs in the writer or on a reader connection,
+/// the store must answer exactly as a plain table would: these tests drive random work through
+/// stores with different limits and compare every answer with a model kept in memory.
+struct InboxTests {
+    let t0 = Date(timeIntervalSince1970: 1_795_420_800)
+
+    struct Model {
+        var alerts: [Int: [(fp: String, status: AlertStatus, summary: String)]] = [:]
+        var timeline: [Int: [String]] = [:]
+
+        mutating func save(_ incident: Int, _ fp: String, _ status: AlertStatus, _ summary: String) {
+            var list = alerts[incident, default: []]
+            if let i = list.firstIndex(where: { $0.fp == fp }) { list[i] = (fp, status, summary) } else { list.append((fp, status, summary)) }
+            alerts[incident] = list
+        }
+        func firing(_ incident: Int) -> Int { alerts[incident, default: []].filter { $0.status == .firing }.count }
+    }
+
+    /// A deterministic generator (the same runs every time).
+    struct Rand {
+        var state: UInt64
+        mutating func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+    }
+
+    func check(_ store: SQLiteStore, _ model: Model, incidents: Int, inWriter: Bool) async throws {
+        for inc in 1...incidents {
+            let (alerts, count, timeline, one) = inWriter
+                ? try await store.write { tx in (try tx.alerts(of: inc), try tx.firingAlertCount(of: inc), try tx.timeline(of: inc), try tx.alert(of: inc, fingerprint: "f1")) }
+                : try await store.read { tx in (try tx.alerts(of: inc), try tx.firingAlertCount(of: inc), try tx.timeline(of: inc), try tx.alert(of: inc, fingerprint: "f1")) }
+            let expected = model.alerts[inc, default: []]
+            #expect(alerts.map(\.alert.fingerprint) == expected.map(\.fp), "incident \(inc) order")
+            #expect(alerts.map(\.alert.status) == expected.map(\.status), "incident \(inc) status")
+            #expect(alerts.map(\.alert.summary) == expected.map(\.summary), "incident \(inc) content")
+            #expect(count == model.firing(inc), "incident \(inc) firing count (writer: \(inWriter))")
+            #expect(timeline.map(\.message) == model.timeline[inc, default: []], "incident \(inc) timeline")
+            #expect(one?.alert.summary == expected.first(where: { $0.fp == "f1" })?.summary)
+        }
+    }
+
+    @Test(arguments: [0, 1, 3, 7, 50, 4096])
+    func answersAsAPlainTableWouldWhateverTheLimit(limit: Int) async throws {
+        let db = TempDB()
+        var store = try SQLiteStore(path: db.path, inboxLimit: limit)
+        var model = Model()
+        var rand = Rand(state: UInt64(limit) + 17)
+        let incidents = 4
+        let t0 = self.t0
+        try await store.write { tx in
+            for n in 1...incidents {
+                try tx.save(IncidentRecord(number: n, key: "k\(n)", integration: "x", title: "t", severity: .p2, category: .other,
+                                           team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+            }
+        }
+        for round in 0..<40 {
+            // A transaction of a few changes, as a group commit would run them.
+            var changes: [(Int, String, AlertStatus, String)] = []
+            for _ in 0..<(1 + rand.next(6)) {
+                changes.append((1 + rand.next(incidents), "f\(rand.next(6))", rand.next(3) == 0 ? .resolved : .firing, "s\(round)-\(rand.next(1000))"))
+            }
+            let batch = changes
+            try await store.write { tx in
+                for (inc, fp, status, summary) in batch {
+                    try tx.save(StoredAlert(incident: inc, alert: Alert(fingerprint: fp, status: status, summary: summary), severity: .p2, receivedAt: t0))
+                    try tx.append(TimelineEntry(incident: inc, at: t0, kind: "alert.\(status.rawValue)", actor: "x", message: "\(fp) \(summary)"))
+                }
+            }
+            for (inc, fp, status, summary) in changes {
+                model.save(inc, fp, status, summary)
+                model.timeline[inc, default: []].append("\(fp) \(summary)")
+            }
+            try await check(store, model, incidents: incidents, inWriter: round % 2 == 0)
+            if round % 13 == 12 {
+                // Reopening forgets the writer's memory; it must be read back from the file.
+                store = try SQLiteStore(path: db.path, inboxLimit: limit)
+                try await check(store, model, incidents: incidents, inWriter: true)
+            }
+        }
+        try await store.mergeInbox()
+        let left = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM alert_inbox) + (SELECT COUNT(*) FROM timeline_inbox)") }
+        #expect(left == 0)
+        try await check(store, model, incidents: incidents, inWriter: false)
+        try await check(store, model, incidents: incidents, inWriter: true)
+    }
+
+    @Test func aRolledBackTransactionLeavesNoTraceInTheWritersMemory() async throws {
+        let db = TempDB()
+        let store = try SQLiteStore(path: db.path, inboxLimit: 100)
+        let t0 = self.t0
+        try await store.write { tx in
+            try tx.save(IncidentRecord(number: 1, key: "k", integration: "x", title: "t", severity: .p2, category: .other,
+                                       team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+        }
+        @Sendable func alert(_ fp: String, _ status: AlertStatus) -> StoredAlert {
+            StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: status, summary: fp), severity: .p2, receivedAt: t0)
+        }
+        try await store.write { tx in try tx.save(alert("a", .firing)) }
+        struct Boom: Error {}
+        // A whole transaction that fails after saving: nothing of it stays, in the file or in memory.
+        await #expect(throws: Boom.self) {
+            try await store.write { tx in
+                try tx.save(alert("a", .resolved))
+                try tx.save(alert("b", .firing))
+                throw Boom()
+            }
+        }
+        // A savepoint that fails inside a transaction that commits.
+        try await store.write { tx in
+            try tx.save(alert("c", .firing))
+            _ = try? tx.savepoint { () throws -> Void in
+                try tx.save(alert("c", .resolved))
+                try tx.save(alert("d", .firing))
+                throw Boom()
+            }
+        }
+        let (writer, reader) = (try await store.write { tx in (try tx.firingAlertCount(of: 1), try tx.alerts(of: 1).map(\.alert.fingerprint)) },
+                                try await store.read { tx in (try tx.firingAlertCount(of: 1), try tx.alerts(of: 1).map(\.alert.fingerprint)) })
+        #expect(writer.0 == 2)
+        #expect(writer.1 == ["a", "c"])
+        #expect(reader.0 == 2)
+        #expect(reader.1 == ["a", "c"])
+        let ca = try await store.write { tx in try tx.alert(of: 1, fingerprint: "c")?.alert.status }
+        #expect(ca == .firing)
+    }
+
+    @Test func theOpenIncidentCacheFollowsSavesAndRollbacks() async throws {
+        let db = TempDB()
+        let store = try SQLiteStore(path: db.path)
+        let t0 = self.t0
+        var first = IncidentRecord(number: 1, key: "k", integration: "x", title: "t", severity: .p2, category: .other,
+                                   team: "ml-platform", policy: nil, playbook: nil, openedAt: t0)
+        let original = first
+        try await store.write { tx in try tx.save(original) }
+        first.title = "changed"
+        struct Boom: Error {}
+        let changed = first
+        await #expect(throws: Boom.self) {
+            try await store.write { tx in try tx.save(changed); throw Boom() }
+        }
+        #expect(try await store.write { tx in try tx.openIncident(key: "k")?.title } == "t")
+        var resolved = first
+        resolved.status = .resolved
+        let r = resolved
+        try await store.write { tx in try tx.save(r) }
+        #expect(try await store.write { tx in try tx.openIncident(key: "k") } == nil)
+        #expect(try await store.read { tx in try tx.openIncident(key: "k") } == nil)
+    }
+}
