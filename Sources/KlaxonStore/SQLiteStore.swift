@@ -288,12 +288,20 @@ final class WriterState: @unchecked Sendable {
     /// Firing alerts of the incident counted in the inbox minus those it replaced in `alerts`.
     private var firingDelta: [Int: Int] = [:]
     private var timelineRows = 0
+    /// The last alert `alert(of:fingerprint:)` looked up in `alerts`, and its status there: the
+    /// ingest path looks an alert up and then saves it.
+    private var lastLookup: (key: AlertKey, status: AlertStatus?)?
 
     init(inboxLimit: Int) { self.inboxLimit = max(0, inboxLimit) }
 
     func rolledBack() {
         openByKey.removeAll()
         inbox = nil
+        lastLookup = nil
+    }
+
+    func lookedUp(incident: Int, fingerprint: String, status: AlertStatus?) {
+        lastLookup = (AlertKey(incident: incident, fingerprint: fingerprint), status)
     }
 
     func incidentSaved(_ incident: IncidentRecord) {
@@ -328,7 +336,9 @@ final class WriterState: @unchecked Sendable {
         timelineRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timeline_inbox") ?? 0
     }
 
-    /// Moves the inbox to the indexed tables (in arrival order), in the current transaction.
+    /// Moves the inbox to the indexed tables, in the current transaction: alerts in arrival order
+    /// (their rowid order is the order `alerts(of:)` lists them in), timeline rows incident by
+    /// incident (each index page is then written once; only the order within an incident counts).
     func merge(_ db: Database) throws {
         try db.execute(sql: """
             INSERT INTO alerts (incident, fingerprint, status, received_at, body)
@@ -336,12 +346,13 @@ final class WriterState: @unchecked Sendable {
                 ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body;
             DELETE FROM alert_inbox;
             INSERT INTO timeline (incident, at, kind, actor, message)
-                SELECT incident, at, kind, actor, message FROM timeline_inbox ORDER BY id;
+                SELECT incident, at, kind, actor, message FROM timeline_inbox ORDER BY incident, id;
             DELETE FROM timeline_inbox;
             """)
         inbox = [:]
         firingDelta = [:]
         timelineRows = 0
+        lastLookup = nil
     }
 
     private func mainStatus(_ db: Database, _ key: AlertKey) throws -> AlertStatus? {
@@ -372,7 +383,9 @@ final class WriterState: @unchecked Sendable {
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
             inbox![key]!.firing = firing
         } else {
-            let before = try mainStatus(db, key) == .firing
+            let before: Bool
+            if let last = lastLookup, last.key == key { before = last.status == .firing } else { before = try mainStatus(db, key) == .firing }
+            lastLookup = nil
             try run(db, "INSERT INTO alert_inbox (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, ?, ?)") { h in
                 sqlite3_bind_int64(h, 1, Int64(alert.incident))
                 bindText(h, 2, alert.alert.fingerprint)
@@ -474,9 +487,11 @@ struct SQLiteTransaction: StoreTransaction {
             }) { h in body = columnText(h, 0) }
         }
         if body == nil {
-            try rows(db, "SELECT body FROM alerts WHERE incident = ? AND fingerprint = ?", { h in
+            var status: AlertStatus?
+            try rows(db, "SELECT body, status FROM alerts WHERE incident = ? AND fingerprint = ?", { h in
                 sqlite3_bind_int64(h, 1, Int64(incident)); bindText(h, 2, fingerprint)
-            }) { h in body = columnText(h, 0) }
+            }) { h in body = columnText(h, 0); status = columnText(h, 1).flatMap(AlertStatus.init(rawValue:)) }
+            writer?.lookedUp(incident: incident, fingerprint: fingerprint, status: status)
         }
         return try body.map { try decode(StoredAlert.self, $0) }
     }

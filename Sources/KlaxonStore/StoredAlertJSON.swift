@@ -2,34 +2,97 @@ import Foundation
 import KlaxonCore
 import KlaxonEngine
 
-/// Writes a `StoredAlert` as the same JSON its `Codable` form reads back, without the encoder's
-/// per-value overhead: one is written for every alert received.
+/// Writes a `StoredAlert` as the same JSON its `Codable` form reads back, straight into bytes:
+/// one is written for every alert received, and the encoder's (or String appends') per-value
+/// overhead was a tenth of the ingest path.
 enum StoredAlertJSON {
     static func encode(_ s: StoredAlert) -> String {
-        var out = "{\"incident\":\(s.incident),\"severity\":\"\(s.severity.rawValue)\",\"receivedAt\":\(number(s.receivedAt.timeIntervalSince1970)),\"alert\":{"
+        var w = JSONBytes()
+        w.raw("{\"incident\":"); w.int(s.incident)
+        w.raw(",\"severity\":"); w.string(s.severity.rawValue)
+        w.raw(",\"receivedAt\":"); w.number(s.receivedAt.timeIntervalSince1970)
         let a = s.alert
-        out += "\"fingerprint\":" + ScheduleRendering.jsonString(a.fingerprint)
-        out += ",\"status\":\"\(a.status.rawValue)\""
-        out += ",\"labels\":" + map(a.labels)
-        out += ",\"annotations\":" + map(a.annotations)
-        out += ",\"values\":{" + a.values.sorted { $0.key < $1.key }.map { ScheduleRendering.jsonString($0.key) + ":" + number($0.value) }.joined(separator: ",") + "}"
-        out += ",\"summary\":" + ScheduleRendering.jsonString(a.summary)
-        if let v = a.source { out += ",\"source\":" + ScheduleRendering.jsonString(v) }
-        if let v = a.sourceSeverity { out += ",\"sourceSeverity\":" + ScheduleRendering.jsonString(v) }
-        if let v = a.startsAt { out += ",\"startsAt\":" + number(v.timeIntervalSince1970) }
-        if let v = a.endsAt { out += ",\"endsAt\":" + number(v.timeIntervalSince1970) }
-        out += ",\"links\":[" + a.links.map { "{\"href\":" + ScheduleRendering.jsonString($0.href) + ",\"text\":" + ScheduleRendering.jsonString($0.text) + "}" }.joined(separator: ",") + "]"
-        return out + "}}"
+        w.raw(",\"alert\":{\"fingerprint\":"); w.string(a.fingerprint)
+        w.raw(",\"status\":"); w.string(a.status.rawValue)
+        w.raw(",\"labels\":"); w.map(a.labels)
+        w.raw(",\"annotations\":"); w.map(a.annotations)
+        w.raw(",\"values\":{")
+        for (i, k) in a.values.keys.sorted().enumerated() {
+            if i > 0 { w.byte(UInt8(ascii: ",")) }
+            w.string(k); w.byte(UInt8(ascii: ":")); w.number(a.values[k]!)
+        }
+        w.raw("},\"summary\":"); w.string(a.summary)
+        if let v = a.source { w.raw(",\"source\":"); w.string(v) }
+        if let v = a.sourceSeverity { w.raw(",\"sourceSeverity\":"); w.string(v) }
+        if let v = a.startsAt { w.raw(",\"startsAt\":"); w.number(v.timeIntervalSince1970) }
+        if let v = a.endsAt { w.raw(",\"endsAt\":"); w.number(v.timeIntervalSince1970) }
+        w.raw(",\"links\":[")
+        for (i, l) in a.links.enumerated() {
+            if i > 0 { w.byte(UInt8(ascii: ",")) }
+            w.raw("{\"href\":"); w.string(l.href); w.raw(",\"text\":"); w.string(l.text); w.byte(UInt8(ascii: "}"))
+        }
+        w.raw("]}}")
+        return w.string
     }
+}
 
-    private static func map(_ m: [String: String]) -> String {
-        "{" + m.sorted { $0.key < $1.key }.map { ScheduleRendering.jsonString($0.key) + ":" + ScheduleRendering.jsonString($0.value) }.joined(separator: ",") + "}"
+/// A small JSON writer over a byte array.
+struct JSONBytes {
+    var bytes: [UInt8] = []
+    init() { bytes.reserveCapacity(512) }
+
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+    mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
+    mutating func int(_ v: Int) { bytes.append(contentsOf: String(v).utf8) }
 
     /// The shortest text that reads back as the same Double (finite values only).
-    private static func number(_ d: Double) -> String {
-        guard d.isFinite else { return "0" }
-        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-        return "\(d)"
+    mutating func number(_ d: Double) {
+        guard d.isFinite else { bytes.append(UInt8(ascii: "0")); return }
+        if d == d.rounded(), abs(d) < 1e15 { int(Int(d)); return }
+        bytes.append(contentsOf: "\(d)".utf8)
+    }
+
+    /// A JSON string, escaped as `ScheduleRendering.jsonString` does (U+2028/2029 too).
+    mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { u in
+            var i = 0
+            while i < u.count {
+                let b = u[i]
+                switch b {
+                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+                case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+                case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+                case 0..<0x20: escape(UInt32(b))
+                case 0xE2 where i + 2 < u.count && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9):
+                    escape(u[i + 2] == 0xA8 ? 0x2028 : 0x2029)
+                    i += 2
+                default: bytes.append(b)
+                }
+                i += 1
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escape(_ v: UInt32) {
+        let hex = Array("0123456789abcdef".utf8)
+        bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), hex[Int(v >> 12 & 0xF)], hex[Int(v >> 8 & 0xF)], hex[Int(v >> 4 & 0xF)], hex[Int(v & 0xF)]])
+    }
+
+    mutating func map(_ m: [String: String]) {
+        bytes.append(UInt8(ascii: "{"))
+        for (i, k) in m.keys.sorted().enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(k); bytes.append(UInt8(ascii: ":")); string(m[k]!)
+        }
+        bytes.append(UInt8(ascii: "}"))
     }
 }

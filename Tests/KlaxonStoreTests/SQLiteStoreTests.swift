@@ -139,7 +139,7 @@ struct StoredAlertJSONTests {
     @Test func readsBackAsTheSameValue() throws {
         let t = Date(timeIntervalSince1970: 1_795_419_717.167)
         let alerts = [
-            StoredAlert(incident: 3, alert: Alert(fingerprint: "f\"1", status: .firing, labels: ["a": "b\\c", "ü": "\n\t\u{1}"], annotations: ["summary": "x <!channel>"],
+            StoredAlert(incident: 3, alert: Alert(fingerprint: "f\"1", status: .firing, labels: ["a": "b\\c", "ü": "\n\t\u{1}\r\u{1F}", "emoji": "🚨 \u{2028}\u{2029} é"], annotations: ["summary": "x <!channel>"],
                                                   values: ["B": 0.97, "C": 1, "N": -2.5e-7], summary: "s", source: "src", sourceSeverity: "critical",
                                                   startsAt: t, endsAt: nil, links: [AlertLink(href: "https://x/?a=1&b=2", text: "t")]), severity: .p1, receivedAt: t),
             StoredAlert(incident: 1, alert: Alert(fingerprint: "", status: .resolved, summary: ""), severity: .p4, receivedAt: Date(timeIntervalSince1970: 0)),
