@@ -84,11 +84,42 @@ public final class SQLiteStore: IncidentStore {
         m.registerMigration("v3: alerts by status") { db in
             try db.execute(sql: "CREATE INDEX alerts_firing ON alerts(incident, status)")
         }
-        m.registerMigration("v4: inbox tables") { db in
-            // Alerts and timeline rows land here first: append-only, no index keyed by incident,
-            // so a commit writes a few sequential pages instead of one page per index per alert.
-            // They move to `alerts` and `timeline` in bulk (see `WriterState`).
+        m.registerMigration("v4: clustered alerts and timeline, inbox tables") { db in
+            // `alerts` and `timeline` become one B-tree each, clustered by incident (they were a
+            // rowid table plus one or two indexes keyed by incident). Alerts keep their arrival
+            // order in `seq`; the count of firing alerts per incident is kept by the writer.
+            //
+            // New rows land in the inbox tables first: append-only, nothing keyed by incident, so
+            // a commit of alerts for many incidents writes a few sequential pages instead of a
+            // page per incident. They move to the clustered tables in bulk (see `WriterState`).
             try db.execute(sql: """
+                CREATE TABLE alerts_v4 (
+                    incident INTEGER NOT NULL REFERENCES incidents(number),
+                    fingerprint TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    received_at REAL NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (incident, fingerprint)
+                ) WITHOUT ROWID;
+                INSERT INTO alerts_v4 SELECT incident, fingerprint, rowid, status, received_at, body FROM alerts;
+                CREATE TABLE timeline_v4 (
+                    incident INTEGER NOT NULL REFERENCES incidents(number),
+                    id INTEGER NOT NULL,
+                    at REAL NOT NULL,
+                    kind TEXT NOT NULL,
+                    actor TEXT,
+                    message TEXT NOT NULL,
+                    PRIMARY KEY (incident, id)
+                ) WITHOUT ROWID;
+                INSERT INTO timeline_v4 SELECT incident, id, at, kind, actor, message FROM timeline;
+                CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT INTO counters VALUES ('alert_seq', (SELECT COALESCE(MAX(seq), 0) FROM alerts_v4));
+                INSERT INTO counters VALUES ('timeline_id', (SELECT COALESCE(MAX(id), 0) FROM timeline_v4));
+                DROP TABLE alerts;
+                DROP TABLE timeline;
+                ALTER TABLE alerts_v4 RENAME TO alerts;
+                ALTER TABLE timeline_v4 RENAME TO timeline;
                 CREATE TABLE alert_inbox (
                     seq INTEGER PRIMARY KEY,
                     incident INTEGER NOT NULL REFERENCES incidents(number),
@@ -287,6 +318,8 @@ final class WriterState: @unchecked Sendable {
     private var inbox: [AlertKey: InboxAlert]?
     /// Firing alerts of the incident counted in the inbox minus those it replaced in `alerts`.
     private var firingDelta: [Int: Int] = [:]
+    /// Firing alerts of the incident in `alerts` (filled on demand).
+    private var mainFiring: [Int: Int] = [:]
     private var timelineRows = 0
     /// The last alert `alert(of:fingerprint:)` looked up in `alerts`, and its status there: the
     /// ingest path looks an alert up and then saves it.
@@ -297,6 +330,7 @@ final class WriterState: @unchecked Sendable {
     func rolledBack() {
         openByKey.removeAll()
         inbox = nil
+        mainFiring.removeAll()
         lastLookup = nil
     }
 
@@ -336,23 +370,37 @@ final class WriterState: @unchecked Sendable {
         timelineRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timeline_inbox") ?? 0
     }
 
-    /// Moves the inbox to the indexed tables, in the current transaction: alerts in arrival order
-    /// (their rowid order is the order `alerts(of:)` lists them in), timeline rows incident by
-    /// incident (each index page is then written once; only the order within an incident counts).
+    /// Moves the inbox to the clustered tables, in the current transaction, sorted by their keys
+    /// (each page is then written once). New alerts get `seq` numbers in their arrival order and
+    /// timeline rows ids in theirs, after every number already used.
     func merge(_ db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO alerts (incident, fingerprint, status, received_at, body)
-                SELECT incident, fingerprint, status, received_at, body FROM alert_inbox WHERE true ORDER BY seq
+            INSERT INTO alerts (incident, fingerprint, seq, status, received_at, body)
+                SELECT incident, fingerprint, seq + (SELECT value FROM counters WHERE name = 'alert_seq'), status, received_at, body
+                FROM alert_inbox WHERE true ORDER BY incident, fingerprint
                 ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body;
+            UPDATE counters SET value = value + (SELECT COALESCE(MAX(seq), 0) FROM alert_inbox) WHERE name = 'alert_seq';
             DELETE FROM alert_inbox;
-            INSERT INTO timeline (incident, at, kind, actor, message)
-                SELECT incident, at, kind, actor, message FROM timeline_inbox ORDER BY incident, id;
+            INSERT INTO timeline (incident, id, at, kind, actor, message)
+                SELECT incident, id + (SELECT value FROM counters WHERE name = 'timeline_id'), at, kind, actor, message
+                FROM timeline_inbox ORDER BY incident, id;
+            UPDATE counters SET value = value + (SELECT COALESCE(MAX(id), 0) FROM timeline_inbox) WHERE name = 'timeline_id';
             DELETE FROM timeline_inbox;
             """)
+        for (incident, delta) in firingDelta where mainFiring[incident] != nil { mainFiring[incident]! += delta }
         inbox = [:]
         firingDelta = [:]
         timelineRows = 0
         lastLookup = nil
+    }
+
+    /// Firing alerts of the incident, the inbox's included.
+    func firingCount(_ db: Database, of incident: Int) throws -> Int {
+        if mainFiring[incident] == nil {
+            if mainFiring.count >= 16_384 { mainFiring.removeAll(keepingCapacity: true) }
+            mainFiring[incident] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alerts WHERE incident = ? AND status = 'firing'", arguments: [incident]) ?? 0
+        }
+        return mainFiring[incident]! + (firingDelta[incident] ?? 0)
     }
 
     private func mainStatus(_ db: Database, _ key: AlertKey) throws -> AlertStatus? {
@@ -368,7 +416,6 @@ final class WriterState: @unchecked Sendable {
         inbox?[AlertKey(incident: incident, fingerprint: fingerprint)]?.seq
     }
 
-    func firingDelta(of incident: Int) -> Int { firingDelta[incident] ?? 0 }
 
     func save(_ db: Database, _ alert: StoredAlert, body: String) throws {
         let key = AlertKey(incident: alert.incident, fingerprint: alert.alert.fingerprint)
@@ -458,7 +505,7 @@ struct SQLiteTransaction: StoreTransaction {
         // The indexed part in arrival order, each replaced by its newer inbox version; then
         // the alerts only the inbox has.
         var bodies: [(String, String)] = []
-        try rows(db, "SELECT fingerprint, body FROM alerts WHERE incident = ? ORDER BY rowid", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+        try rows(db, "SELECT fingerprint, body FROM alerts WHERE incident = ? ORDER BY seq", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
             bodies.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
         }
         var newer: [(String, String)] = []
@@ -497,8 +544,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func firingAlertCount(of incident: Int) throws -> Int {
-        let indexed = try Int.fetchOne(try db.cachedStatement(sql: "SELECT COUNT(*) FROM alerts INDEXED BY alerts_firing WHERE incident = ? AND status = 'firing'"), arguments: [incident]) ?? 0
-        if let writer { return indexed + writer.firingDelta(of: incident) }
+        if let writer { return try writer.firingCount(db, of: incident) }
         return try alerts(of: incident).filter { $0.alert.status == .firing }.count
     }
 
@@ -518,22 +564,12 @@ struct SQLiteTransaction: StoreTransaction {
 
     func save(_ alert: StoredAlert) throws {
         let body = StoredAlertJSON.encode(alert)
-        if let writer {
-            try writer.save(db, alert, body: body)
-            return
-        }
-        try db.cachedStatement(sql: """
-            INSERT INTO alerts (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body
-            """).execute(arguments: [alert.incident, alert.alert.fingerprint, alert.alert.status.rawValue, alert.receivedAt.timeIntervalSince1970, body])
+        guard let writer else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "alerts are saved in write transactions only") }
+        try writer.save(db, alert, body: body)
     }
 
     func append(_ e: TimelineEntry) throws {
-        guard let writer else {
-            try db.cachedStatement(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)").execute(
-                arguments: [e.incident, e.at.timeIntervalSince1970, e.kind, e.actor, e.message])
-            return
-        }
+        guard let writer else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "timeline entries are written in write transactions only") }
         try run(db, "INSERT INTO timeline_inbox (incident, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)") { h in
             sqlite3_bind_int64(h, 1, Int64(e.incident))
             sqlite3_bind_double(h, 2, e.at.timeIntervalSince1970)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import KlaxonCore
 import KlaxonEngine
+import GRDB
 @testable import KlaxonStore
 
 /// Alerts and timeline rows pass through the inbox tables before they reach the indexed ones.
@@ -153,5 +154,46 @@ struct InboxTests {
         try await store.write { tx in try tx.save(r) }
         #expect(try await store.write { tx in try tx.openIncident(key: "k") } == nil)
         #expect(try await store.read { tx in try tx.openIncident(key: "k") } == nil)
+    }
+}
+
+/// A database written by the previous release (schema v3) opens with everything in place.
+struct MigrationV4Tests {
+    @Test func aVersion3DatabaseKeepsItsAlertsTimelineAndOrder() async throws {
+        let db = TempDB()
+        do {
+            let pool = try DatabasePool(path: db.path)
+            try SQLiteStore.migrator.migrate(pool, upTo: "v3: alerts by status")
+            try await pool.write { db in
+                try db.execute(sql: "INSERT INTO incidents (number, key, status, opened_at, body) VALUES (1, 'k', 'open', 0, ?)",
+                               arguments: [String(decoding: try JSONEncoder().encode(IncidentRecord(number: 1, key: "k", integration: "x", title: "old", severity: .p2, category: .other,
+                                                                                                        team: "t", policy: nil, playbook: nil, openedAt: Date(timeIntervalSince1970: 0))), as: UTF8.self)])
+                // Inserted out of fingerprint order: the arrival (rowid) order must survive.
+                for (fp, status) in [("z", "firing"), ("a", "resolved"), ("m", "firing")] {
+                    let body = StoredAlertJSON.encode(StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: AlertStatus(rawValue: status)!, summary: fp),
+                                                                  severity: .p2, receivedAt: Date(timeIntervalSince1970: 0)))
+                    try db.execute(sql: "INSERT INTO alerts (incident, fingerprint, status, received_at, body) VALUES (1, ?, ?, 0, ?)", arguments: [fp, status, body])
+                }
+                for m in ["first", "second"] {
+                    try db.execute(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (1, 0, 'note', NULL, ?)", arguments: [m])
+                }
+            }
+        }
+        let store = try SQLiteStore(path: db.path, inboxLimit: 1)
+        let before = try await store.read { tx in (try tx.alerts(of: 1).map(\.alert.fingerprint), try tx.timeline(of: 1).map(\.message)) }
+        #expect(before.0 == ["z", "a", "m"])
+        #expect(before.1 == ["first", "second"])
+        #expect(try await store.write { tx in try tx.firingAlertCount(of: 1) } == 2)
+        let t = Date(timeIntervalSince1970: 10)
+        try await store.write { tx in
+            try tx.save(StoredAlert(incident: 1, alert: Alert(fingerprint: "b", status: .firing, summary: "b"), severity: .p2, receivedAt: t))
+            try tx.save(StoredAlert(incident: 1, alert: Alert(fingerprint: "z", status: .resolved, summary: "z"), severity: .p2, receivedAt: t))
+            try tx.append(TimelineEntry(incident: 1, at: t, kind: "note", actor: nil, message: "third"))
+        }
+        try await store.mergeInbox()
+        let after = try await store.read { tx in (try tx.alerts(of: 1).map { "\($0.alert.fingerprint)=\($0.alert.status.rawValue)" }, try tx.timeline(of: 1).map(\.message)) }
+        #expect(after.0 == ["z=resolved", "a=resolved", "m=firing", "b=firing"])
+        #expect(after.1 == ["first", "second", "third"])
+        #expect(try await store.write { tx in try tx.firingAlertCount(of: 1) } == 2)
     }
 }
