@@ -17,12 +17,16 @@ public final class SQLiteStore: IncidentStore {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
-            // Every commit reaches the disk before it returns (WAL + FULL); group commits amortise it.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // 64 MiB of page cache: the ingest path reads index pages of every open incident.
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Sorts and statement journals in memory (the inbox merge sorts thousands of rows).
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        // Every commit reaches the disk before it returns (WAL + FULL); group commits amortise
+        // the sync. Set after the pool opens: DatabasePool turns on WAL mode after
+        // `prepareDatabase` ran, and with it sets synchronous = NORMAL on the writer.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         writer = WriterState(inboxLimit: inboxLimit)
         try Self.migrator.migrate(pool)
     }
