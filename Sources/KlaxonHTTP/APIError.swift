@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KlaxonEngine
+import Logging
 
 /// Every error a client sees: JSON `{"error": "<code>", "message": "<one clear sentence>"}`.
 public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
@@ -16,10 +17,13 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public var description: String { "\(status.code) \(code): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers = self.headers
-        headers[.contentType] = "application/json; charset=utf-8"
-        let body = try JSONSerialization.data(withJSONObject: ["error": code, "message": message], options: [.sortedKeys])
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        reply.response
+    }
+
+    /// The answer: `{"error","message"}` with this status and these header fields.
+    var reply: IngestReply {
+        let body = (try? JSONSerialization.data(withJSONObject: ["error": code, "message": message], options: [.sortedKeys])) ?? Data()
+        return IngestReply(status: status, headers: headers.isEmpty ? nil : headers, body: .json(ByteBuffer(bytes: body)))
     }
 
     static func badRequest(_ m: String) -> APIError { APIError(.badRequest, "bad_request", m) }
@@ -27,6 +31,7 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         APIError(.unauthorized, "unauthorized", m, headers: [.wwwAuthenticate: "Bearer"])
     }
     static func notFound(_ m: String) -> APIError { APIError(.notFound, "not_found", m) }
+    static var payloadTooLarge: APIError { APIError(.contentTooLarge, "payload_too_large", "The request body is larger than 1 MiB.") }
 
     /// Maps an engine error to its HTTP form.
     init(_ e: EngineError) {
@@ -38,17 +43,16 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     }
 }
 
-/// Turns any error thrown by a route into the JSON error shape; nothing reaches a client as a
-/// bare 500 for bad input, and internal failures say so without leaking details.
-struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let e as APIError {
-            throw e
-        } catch let e as EngineError {
-            throw APIError(e)
-        } catch let e as HTTPError {
+extension APIError {
+    /// Any error as the client sees it: engine and HTTP errors mapped, anything else an internal
+    /// error that is logged and not explained.
+    static func from(_ error: any Error, method: HTTPRequest.Method, path: String, logger: Logger) -> APIError {
+        switch error {
+        case let e as APIError:
+            return e
+        case let e as EngineError:
+            return APIError(e)
+        case let e as HTTPError:
             let code: String
             switch e.status.code {
             case 404: code = "not_found"
@@ -56,12 +60,24 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case 413: code = "payload_too_large"
             default: code = e.status.code < 500 ? "bad_request" : "internal"
             }
-            let message = e.status.code == 404 ? "No route for \(request.method) \(request.uri.path)." :
+            let message = e.status.code == 404 ? "No route for \(method) \(path)." :
                 e.status.code == 413 ? "The request body is larger than 1 MiB." : (e.body ?? e.status.reasonPhrase)
-            throw APIError(e.status, code, message)
+            return APIError(e.status, code, message)
+        default:
+            logger.error("request failed", metadata: ["error": "\(error)", "path": "\(path)"])
+            return APIError(.internalServerError, "internal", "Klaxon could not process the request; it was not recorded.")
+        }
+    }
+}
+
+/// Turns any error thrown by a route into the JSON error shape; nothing reaches a client as a
+/// bare 500 for bad input, and internal failures say so without leaking details.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            throw APIError(.internalServerError, "internal", "Klaxon could not process the request; it was not recorded.")
+            throw APIError.from(error, method: request.method, path: request.uri.path, logger: context.logger)
         }
     }
 }
@@ -69,8 +85,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 extension Response {
     /// A JSON response from a JSON-serialisable value.
     static func json(_ value: Any, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        Response(status: status, headers: [.contentType: IngestReply.contentType],
+                 body: .init(byteBuffer: ByteBuffer(bytes: try jsonData(value))))
     }
+}
+
+/// A JSON-serialisable value as Klaxon writes JSON answers: sorted keys, slashes as they are.
+func jsonData(_ value: Any) throws -> Data {
+    try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
 }

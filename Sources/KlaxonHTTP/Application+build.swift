@@ -29,10 +29,16 @@ public struct TestClockControl: Sendable {
 
 /// The router every Klaxon server uses; the binary and the tests build it the same way.
 public func buildRouter(_ deps: HTTPDependencies) -> Router<BasicRequestContext> {
+    buildRouter(deps, ingest: IngestCore(engine: deps.engine, logger: deps.logger))
+}
+
+/// The router, answering alert sources through `ingest` (shared with the fast path, so both
+/// share its rate buckets).
+func buildRouter(_ deps: HTTPDependencies, ingest core: IngestCore) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     let engine = deps.engine
-    let ingest = IngestRoutes(engine: engine)
+    let ingest = IngestRoutes(core: core)
     let slack = SlackRoutes(engine: engine)
     let api = IncidentRoutes(engine: engine)
     let schedules = ScheduleRoutes(engine: engine, api: api)
@@ -48,10 +54,9 @@ public func buildRouter(_ deps: HTTPDependencies) -> Router<BasicRequestContext>
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.emitToBuffer())))
     }
-    router.post("/v1/alerts/alertmanager") { req, _ in try await ingest.alertmanager(req) }
-    router.post("/v1/alerts/grafana") { req, _ in try await ingest.grafana(req) }
-    router.post("/v1/alerts") { req, _ in try await ingest.generic(req) }
-    router.post("/v2/enqueue") { req, _ in try await ingest.pagerDuty(req) }
+    for endpoint in [IngestEndpoint.alertmanager, .grafana, .generic, .pagerDuty] {
+        router.post(RouterPath(endpoint.path)) { req, _ in try await ingest.handle(endpoint, req) }
+    }
     router.post("/slack/commands") { req, _ in try await slack.command(req) }
     router.post("/slack/interactions") { req, _ in try await slack.interaction(req) }
     router.get("/v1/incidents") { req, _ in try await api.list(req) }

@@ -8,23 +8,24 @@ let maxBodySize = 1 << 20
 extension Request {
     /// The body, at most 1 MiB (413 otherwise).
     mutating func limitedBody() async throws -> [UInt8] {
+        guard let buffer = try await collectLimitedBody() else { throw APIError.payloadTooLarge }
+        return Array(buffer.readableBytesView)
+    }
+
+    /// The body, or nil when it is over 1 MiB.
+    mutating func collectLimitedBody() async throws -> ByteBuffer? {
         do {
-            let buffer = try await collectBody(upTo: maxBodySize)
-            return Array(buffer.readableBytesView)
+            return try await collectBody(upTo: maxBodySize)
         } catch let e as HTTPError where e.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "payload_too_large", "The request body is larger than 1 MiB.")
+            return nil
         } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "payload_too_large", "The request body is larger than 1 MiB.")
+            return nil
         }
     }
 
     /// Requires a JSON content type (415 otherwise).
     func requireJSON() throws {
-        let ct = headers[.contentType]?.lowercased() ?? ""
-        guard ct.hasPrefix("application/json") || ct.contains("+json") else {
-            throw APIError(.unsupportedMediaType, "unsupported_media_type",
-                           ct.isEmpty ? "Content-Type must be application/json." : "Content-Type must be application/json, not \(ct).")
-        }
+        if let e = jsonContentTypeError(headers[.contentType]) { throw e }
     }
 
     /// The JSON object in the body: 400 naming the problem when it is not one.
@@ -35,18 +36,60 @@ extension Request {
     }
 
     /// The Bearer token of the Authorization header, if any.
-    var bearerToken: String? {
-        guard let auth = headers[.authorization] else { return nil }
-        let parts = auth.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1]).trimmingCharacters(in: .whitespaces)
+    var bearerToken: String? { headers[.authorization].flatMap(KlaxonHTTP.bearerToken) }
+}
+
+/// The token of an `Authorization: Bearer <token>` value, if it is one.
+func bearerToken(_ authorization: String) -> String? {
+    // The usual form first: "Bearer " and a token that starts and ends with printable ASCII,
+    // which the general rule below would not trim.
+    let u = authorization.utf8
+    let rest = u.dropFirst(7)
+    if u.starts(with: "Bearer ".utf8), let first = rest.first, let last = rest.last,
+       (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+        return String(Substring(rest))
     }
+    let parts = authorization.split(separator: " ", maxSplits: 1)
+    guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+    return String(parts[1]).trimmingCharacters(in: .whitespaces)
+}
+
+/// Why `contentType` is not JSON (415), or nil when it is.
+func jsonContentTypeError(_ contentType: String?) -> APIError? {
+    if let ct = contentType, isJSONContentType(ct) { return nil }
+    let ct = contentType?.lowercased() ?? ""
+    guard ct.hasPrefix("application/json") || ct.contains("+json") else {
+        return APIError(.unsupportedMediaType, "unsupported_media_type",
+                        ct.isEmpty ? "Content-Type must be application/json." : "Content-Type must be application/json, not \(ct).")
+    }
+    return nil
+}
+
+/// `application/json...` or `...+json...`, any case, for ASCII values without allocating
+/// (others go the long way in `jsonContentTypeError`).
+private func isJSONContentType(_ ct: String) -> Bool {
+    let u = ct.utf8
+    guard u.allSatisfy({ $0 < 0x80 }) else { return false }
+    func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+    if u.count >= 16, zip(u, "application/json".utf8).allSatisfy({ lower($0) == $1 }) { return true }
+    let needle = Array("+json".utf8)
+    let bytes = Array(u)
+    guard bytes.count >= needle.count else { return false }
+    for start in 0...(bytes.count - needle.count) where bytes[start] == UInt8(ascii: "+") {
+        if (1..<needle.count).allSatisfy({ lower(bytes[start + $0]) == needle[$0] }) { return true }
+    }
+    return false
 }
 
 /// Parses a JSON object, refusing invalid UTF-8, deep nesting and non-objects with a clear 400.
 func parseJSONObject(_ bytes: [UInt8]) throws -> [String: Any] {
+    try bytes.withUnsafeBytes { try parseJSONObject($0) }
+}
+
+/// Parses a JSON object, refusing invalid UTF-8, deep nesting and non-objects with a clear 400.
+func parseJSONObject(_ bytes: UnsafeRawBufferPointer) throws -> [String: Any] {
     guard !bytes.isEmpty else { throw APIError.badRequest("The request body is empty; expected a JSON object.") }
-    guard String(validating: bytes, as: UTF8.self) != nil else {
+    guard isValidUTF8(bytes) else {
         throw APIError.badRequest("The request body is not valid UTF-8.")
     }
     let value: Any
@@ -57,14 +100,33 @@ func parseJSONObject(_ bytes: [UInt8]) throws -> [String: Any] {
     return object
 }
 
+/// Whether `bytes` are UTF-8: ASCII eight bytes at a time, Swift's validation for the rest.
+func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    var i = 0
+    while i + 8 <= bytes.count {
+        if bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+        i += 8
+    }
+    while i < bytes.count, bytes[i] < 0x80 { i += 1 }
+    if i == bytes.count { return true }
+    return String(validating: bytes, as: UTF8.self) != nil
+}
+
 /// Constant-time comparison of two secrets.
 func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    var diff = UInt8(x.count == y.count ? 0 : 1)
-    for i in 0..<max(x.count, y.count) {
-        diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+    constantTimeEqual(Array(a.utf8), b)
+}
+
+/// Constant-time comparison of a secret's bytes with a presented value.
+func constantTimeEqual(_ x: [UInt8], _ b: String) -> Bool {
+    var b = b
+    return b.withUTF8 { y in
+        var diff = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return diff == 0
     }
-    return diff == 0
 }
 
 /// Decodes `application/x-www-form-urlencoded`.

@@ -16,19 +16,21 @@ struct FastJSON {
 
     /// Parses one JSON value that fills `bytes` (whitespace around it allowed).
     static func parse(_ bytes: [UInt8]) throws(Failure) -> Any {
-        let result: Result<Any, Failure> = bytes.withUnsafeBufferPointer { buf in
-            var p = FastJSON(buf)
-            do throws(Failure) {
-                p.skipSpace()
-                let v = try p.value(depth: 0)
-                p.skipSpace()
-                guard p.i == buf.count else { throw Failure(message: "unexpected text after the JSON value") }
-                return .success(v)
-            } catch {
-                return .failure(error)
-            }
+        let result: Result<Any, Failure> = bytes.withUnsafeBytes { buf in
+            do throws(Failure) { return .success(try parse(buf)) } catch { return .failure(error) }
         }
         return try result.get()
+    }
+
+    /// Parses one JSON value that fills `bytes` (whitespace around it allowed).
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Any {
+        let buf = UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        var p = FastJSON(buf)
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        guard p.i == buf.count else { throw Failure(message: "unexpected text after the JSON value") }
+        return v
     }
 
     private mutating func skipSpace() {
