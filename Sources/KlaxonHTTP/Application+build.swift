@@ -81,13 +81,24 @@ func buildRouter(_ deps: HTTPDependencies, ingest core: IngestCore) -> Router<Ba
 }
 
 /// The whole HTTP application: routes on the configured address, plus the services that must
-/// run beside it (timers, delivery).
+/// run beside it (timers, delivery). Alert sources' POSTs are answered on the event loop by
+/// `IngestFastPath`, in Hummingbird's HTTP/1 pipeline; everything else goes to the router.
 public func buildApplication(_ deps: HTTPDependencies, host: String, port: Int, services: [any Service] = [],
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-    let router = buildRouter(deps)
+    buildApplication(deps, ingest: IngestCore(engine: deps.engine, logger: deps.logger), host: host, port: port,
+                     services: services, onServerRunning: onServerRunning)
+}
+
+/// The application, with the ingest rules (and their rate buckets) given.
+func buildApplication(_ deps: HTTPDependencies, ingest: IngestCore, host: String, port: Int, services: [any Service] = [],
+                      onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    let serverName = "Klaxon"
+    let router = buildRouter(deps, ingest: ingest)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(host, port: port), serverName: "Klaxon"),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [IngestFastPath(core: ingest, serverName: serverName)])),
+        configuration: .init(address: .hostname(host, port: port), serverName: serverName),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         logger: deps.logger)

@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Hummingbird
 import KlaxonCore
@@ -135,8 +136,9 @@ final class IngestEntry: Sendable {
 }
 
 /// The ingest rules, whatever carries the request: token check, rate limit, content type, body
-/// limit and parsing, then the engine commits and the answer is made, counted in
-/// `klaxon_alert_requests_total`. Nothing here depends on how the request arrived.
+/// limit and parsing, then the engine commits and the answer is made. Hummingbird's routes
+/// (`IngestRoutes`) and the event-loop fast path (`IngestFastPath`) both run requests through
+/// here, so they answer alike and count alike (`klaxon_alert_requests_total`).
 final class IngestCore: Sendable {
     /// A request that passed the header checks; its body decides the rest.
     struct Admitted: Sendable {
@@ -170,6 +172,8 @@ final class IngestCore: Sendable {
 
     let engine: IncidentService
     let logger: Logger
+    /// Requests `IngestFastPath` answered (the tests read it to know which path answered).
+    let fastPathAnswers = ManagedAtomic<Int>(0)
     private let limiter = RateLimiter()
     private let table = Locked<(integrations: [Integration], entries: [IngestEntry])>(([], []))
     private let unknownUnauthorized = IngestCore.counter("unknown", "unauthorized")

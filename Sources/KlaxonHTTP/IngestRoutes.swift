@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import KlaxonEngine
 
-/// The alert sources on Hummingbird's router; the rules are `IngestCore`'s.
+/// The alert sources on Hummingbird's router. The rules are `IngestCore`'s; in the server most
+/// of these requests are answered by `IngestFastPath` before they reach the router.
 struct IngestRoutes {
     let core: IngestCore
 
