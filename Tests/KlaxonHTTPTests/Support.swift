@@ -4,6 +4,7 @@ import HummingbirdTesting
 import KlaxonCore
 import KlaxonEngine
 import KlaxonStore
+import Logging
 import Metrics
 import Prometheus
 import Testing
@@ -61,7 +62,11 @@ final class HTTPHarness: @unchecked Sendable {
     let store: SQLiteStore
     let engine: IncidentService
 
-    init(now: Date = Date(timeIntervalSince1970: 1_795_420_830)) throws {
+    /// The ingest rules of `server()`; `fastPathAnswers` tells how many requests skipped the router.
+    let ingest: IngestCore
+
+    /// `prefix` goes before every integration name, so a test can read its own request counters.
+    init(now: Date = Date(timeIntervalSince1970: 1_795_420_830), prefix: String = "") throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         clock = ManualClock(now: now)
         store = try SQLiteStore(path: dir + "/k.db")
@@ -72,11 +77,11 @@ final class HTTPHarness: @unchecked Sendable {
         ]
         let settings = Settings(
             apiToken: .literal(apiToken),
-            integrations: [Integration(name: "prometheus", kind: .alertmanager, token: .literal("am-test-token"), team: "ml-platform"),
-                           Integration(name: "grafana", kind: .grafana, token: .literal("grafana-test-token"), team: "ml-platform"),
-                           Integration(name: "pagerduty", kind: .pagerduty, token: .literal("R0UTINGKEY0000000000000000000000"), team: "ml-platform"),
-                           Integration(name: "scripts", kind: .generic, token: .literal("generic-token"), team: "ml-platform", ratePerSecond: 2, burst: 2),
-                           Integration(name: "other-am", kind: .alertmanager, token: Secret(value: nil, reference: "${env:UNSET}"), team: "ml-platform")],
+            integrations: [Integration(name: prefix + "prometheus", kind: .alertmanager, token: .literal("am-test-token"), team: "ml-platform"),
+                           Integration(name: prefix + "grafana", kind: .grafana, token: .literal("grafana-test-token"), team: "ml-platform"),
+                           Integration(name: prefix + "pagerduty", kind: .pagerduty, token: .literal("R0UTINGKEY0000000000000000000000"), team: "ml-platform"),
+                           Integration(name: prefix + "scripts", kind: .generic, token: .literal("generic-token"), team: "ml-platform", ratePerSecond: 2, burst: 2),
+                           Integration(name: prefix + "other-am", kind: .alertmanager, token: Secret(value: nil, reference: "${env:UNSET}"), team: "ml-platform")],
             channels: [Channel(name: "slack", kind: .slack, token: .literal("xoxb-test"))],
             slackSigningSecret: .literal(slackSecret))
         let policy = EscalationPolicy(id: "default", steps: [EscalationStep(targets: [.person("alice")], escalateAfter: 300),
@@ -84,12 +89,18 @@ final class HTTPHarness: @unchecked Sendable {
         let team = Team(id: "ml-platform", timeZone: TimeZone(identifier: "Europe/Berlin")!, schedules: [], policies: [policy])
         let config = Configuration(settings: settings, people: people, teams: [team], playbooks: [], directory: dir)
         engine = IncidentService(store: store, clock: clock, runtime: Runtime(config: config))
+        ingest = IngestCore(engine: engine, logger: Logger(label: "klaxon.http.test"))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
     func app() -> some ApplicationProtocol {
         Application(router: buildRouter(HTTPDependencies(engine: engine, metrics: testRegistry)))
+    }
+
+    /// The server as `klaxon serve` builds it (fast path included), for `.live` tests.
+    func server() -> some ApplicationProtocol {
+        buildApplication(HTTPDependencies(engine: engine, metrics: testRegistry), ingest: ingest, host: "localhost", port: 0)
     }
 
     /// How many incidents, alerts, timeline lines, timers and messages the store holds.
