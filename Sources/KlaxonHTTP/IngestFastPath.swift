@@ -135,17 +135,18 @@ final class IngestFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func begin(_ endpoint: IngestEndpoint, _ fields: HTTPFields, context: ChannelHandlerContext) {
         state = .reading
-        closeAfterAnswer = Self.asksToClose(fields)
         bodySize = 0
         bodyParts = 0
         body = nil
-        admission = core.admit(endpoint, authorization: fields[.authorization], contentType: fields[.contentType])
+        let head = HeadFields(fields)
+        closeAfterAnswer = head.asksToClose
+        admission = core.admit(endpoint, authorization: head.authorization, contentType: head.contentType)
         // A body announced as over 1 MiB is answered before it is sent.
-        if let length = fields[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
+        if let length = head.contentLength.flatMap({ Int($0) }), length > maxBodySize {
             oversized(context: context)
             return
         }
-        if let expect = fields[.expect], expect.lowercased() == "100-continue" {
+        if let expect = head.expect, expect.lowercased() == "100-continue" {
             switch admission {
             case .admitted:
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
@@ -232,6 +233,8 @@ final class IngestFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func respond(_ reply: IngestReply, context: ChannelHandlerContext) {
         core.fastPathAnswers.wrappingIncrement(ordering: .relaxed)
+        body = nil
+        if gathered.capacity > 64 * 1024 { gathered = context.channel.allocator.buffer(capacity: 0) }
         var fields = reply.headers ?? HTTPFields()
         fields.append(HTTPField(name: .contentType, value: IngestReply.contentType))
         fields.append(HTTPField(name: .contentLength, value: String(reply.bodyLength)))
@@ -335,23 +338,58 @@ final class IngestFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if state == .answering {
+        // Reading on while a request is answered costs nothing when the client waits for the
+        // answer (the usual case; holding the read would cost two epoll changes per request);
+        // once input is being held, no more is read until it has been replayed.
+        if state == .answering, !held.isEmpty {
             readHeld = true
         } else {
             context.read()
         }
     }
 
-    // MARK: -
+}
 
+/// The header fields the fast path reads, found in one pass over the fields.
+struct HeadFields {
+    var authorization: String?
+    var contentType: String?
+    var contentLength: String?
+    var expect: String?
     /// `Connection: close` in any spelling.
-    static func asksToClose(_ fields: HTTPFields) -> Bool {
-        for value in fields[values: .connection] {
-            for token in value.split(separator: ",") where token.trimmingCharacters(in: .whitespaces).lowercased() == "close" {
-                return true
+    var asksToClose = false
+
+    init(_ fields: HTTPFields) {
+        var repeated = false
+        for field in fields {
+            switch field.name {
+            case .authorization:
+                repeated = repeated || authorization != nil
+                authorization = field.value
+            case .contentType:
+                repeated = repeated || contentType != nil
+                contentType = field.value
+            case .contentLength:
+                repeated = repeated || contentLength != nil
+                contentLength = field.value
+            case .expect:
+                repeated = repeated || expect != nil
+                expect = field.value
+            case .connection:
+                for token in field.value.split(separator: ",") where token.trimmingCharacters(in: .whitespaces).lowercased() == "close" {
+                    asksToClose = true
+                }
+            default:
+                break
             }
         }
-        return false
+        if repeated {
+            // A field given more than once: its values combined, as HTTPFields gives them.
+            authorization = fields[.authorization]
+            contentType = fields[.contentType]
+            contentLength = fields[.contentLength]
+            expect = fields[.expect]
+        }
     }
 }
 
