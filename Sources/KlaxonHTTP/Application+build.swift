@@ -70,7 +70,7 @@ func buildRouter(_ deps: HTTPDependencies, ingest core: IngestCore) -> Router<Ba
         router.post("/_test/clock") { req, _ in
             var req = req
             let o = try await req.jsonObject()
-            guard let seconds = o["advance_seconds"] as? Double ?? (o["advance_seconds"] as? Int).map(Double.init) else {
+            guard case .number(let seconds)? = o["advance_seconds"] else {
                 throw APIError.badRequest("Field advance_seconds is required.")
             }
             let now = try await control.advance(seconds)

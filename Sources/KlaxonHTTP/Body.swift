@@ -29,7 +29,7 @@ extension Request {
     }
 
     /// The JSON object in the body: 400 naming the problem when it is not one.
-    mutating func jsonObject() async throws -> [String: Any] {
+    mutating func jsonObject() async throws -> JSONObject {
         try requireJSON()
         let bytes = try await limitedBody()
         return try parseJSONObject(bytes)
@@ -82,21 +82,21 @@ private func isJSONContentType(_ ct: String) -> Bool {
 }
 
 /// Parses a JSON object, refusing invalid UTF-8, deep nesting and non-objects with a clear 400.
-func parseJSONObject(_ bytes: [UInt8]) throws -> [String: Any] {
+func parseJSONObject(_ bytes: [UInt8]) throws -> JSONObject {
     try bytes.withUnsafeBytes { try parseJSONObject($0) }
 }
 
 /// Parses a JSON object, refusing invalid UTF-8, deep nesting and non-objects with a clear 400.
-func parseJSONObject(_ bytes: UnsafeRawBufferPointer) throws -> [String: Any] {
+func parseJSONObject(_ bytes: UnsafeRawBufferPointer) throws -> JSONObject {
     guard !bytes.isEmpty else { throw APIError.badRequest("The request body is empty; expected a JSON object.") }
     guard isValidUTF8(bytes) else {
         throw APIError.badRequest("The request body is not valid UTF-8.")
     }
-    let value: Any
+    let value: JSONValue
     do { value = try FastJSON.parse(bytes) } catch {
         throw APIError.badRequest(error.message.hasPrefix("nested") ? "The JSON body is \(error.message)." : "The request body is not valid JSON (\(error.message)).")
     }
-    guard let object = value as? [String: Any] else { throw APIError.badRequest("The request body must be a JSON object.") }
+    guard case .object(let object) = value else { throw APIError.badRequest("The request body must be a JSON object.") }
     return object
 }
 

@@ -278,12 +278,12 @@ final class IngestCore: Sendable {
         func invalid(_ errors: [String], status: HTTPResponse.Status = .badRequest, code: String = "invalid_event") -> Decision {
             .reply(.json(["status": "invalid event", "message": "Event object is invalid", "errors": errors, "error": code], status: status))
         }
-        let object: [String: Any]
+        let object: JSONObject
         do { object = try parseJSONObject(body) } catch {
             return invalid([(error as? APIError)?.message ?? "\(error)"])
         }
         let event: PagerDutyEvent.Parsed
-        do { event = try PagerDutyEvent.parse(object) } catch {
+        do { event = try PagerDutyEvent.parse(object.any) } catch {
             unknownInvalid.increment()
             return invalid(error.errors)
         }

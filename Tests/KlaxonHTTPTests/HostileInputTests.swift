@@ -197,6 +197,30 @@ struct FastJSONTests {
         #expect(throws: FastJSON.Failure.self) { try FastJSON.parse(Array(text.utf8)) }
     }
 
+    @Test func aRepeatedKeyCountsOnceWithItsLastValue() throws {
+        let o = try parseJSONObject(Array(#"{"a": 1, "b": "x", "a": "two"}"#.utf8))
+        guard case .string("two")? = o["a"] else { Issue.record("a is \(String(describing: o["a"]))"); return }
+        #expect((o.any["a"] as? String) == "two")
+        let labels = try Fields(try parseJSONObject(Array(#"{"l": {"a": 1, "a": "x", "b": "y"}}"#.utf8))).stringMap("l")
+        #expect(labels == ["a": "x", "b": "y"])
+        #expect(throws: APIError.self) {
+            try Fields(try parseJSONObject(Array(#"{"l": {"a": "x", "a": 1}}"#.utf8))).stringMap("l")
+        }
+        let values = try Fields(try parseJSONObject(Array(#"{"v": {"a": "x", "a": 1.5}}"#.utf8))).numberMap("v")
+        #expect(values == ["a": 1.5])
+    }
+
+    @Test func foundationValuesConvert() throws {
+        let data = Data(#"{"s": "x", "n": 2, "d": 0.5, "t": true, "z": null, "a": [1, "y"], "o": {"k": false}}"#.utf8)
+        let any = try JSONSerialization.jsonObject(with: data)
+        guard case .object(let o)? = JSONValue(any: any) else { Issue.record("not an object"); return }
+        guard case .string("x")? = o["s"], case .number(2)? = o["n"], case .number(0.5)? = o["d"], case .bool(true)? = o["t"],
+              case .null? = o["z"], case .array(let a)? = o["a"], case .object(let inner)? = o["o"], case .bool(false)? = inner["k"] else {
+            Issue.record("\(o)"); return
+        }
+        #expect(a.count == 2)
+    }
+
     @Test func sixtyFourLevelsAreFine() throws {
         _ = try FastJSON.parse(Array((String(repeating: "[", count: 64) + String(repeating: "]", count: 64)).utf8))
     }

@@ -5,13 +5,13 @@ import KlaxonCore
 /// unified alerting (version "1", a superset) both send. Unknown fields are accepted.
 enum AlertGroupPayload {
     /// Alertmanager's webhook payload, version 4.
-    static func alertmanager(_ json: [String: Any]) throws -> AlertBatch {
+    static func alertmanager(_ json: JSONObject) throws -> AlertBatch {
         try parse(json, version: "4", what: "Alertmanager webhook payload version 4", linkKeys: [("generatorURL", "source")]) { _, _ in }
     }
 
     /// Grafana's webhook contact point, version 1: plus title, state, message, and per alert
     /// values, valueString and dashboard/panel/silence/image links.
-    static func grafana(_ json: [String: Any]) throws -> AlertBatch {
+    static func grafana(_ json: JSONObject) throws -> AlertBatch {
         let f = Fields(json)
         if let s = try f.string("state"), !["alerting", "ok", "pending", "no_data", "paused", "error"].contains(s) {
             throw APIError.badRequest("Field state must be alerting, ok, pending, no_data, paused or error.")
@@ -24,7 +24,7 @@ enum AlertGroupPayload {
         }
     }
 
-    private static func parse(_ json: [String: Any], version expected: String, what: String, linkKeys: [(String, String)],
+    private static func parse(_ json: JSONObject, version expected: String, what: String, linkKeys: [(String, String)],
                               extras: (Fields, inout Alert) throws -> Void) throws -> AlertBatch {
         let f = Fields(json)
         guard let version = try f.string("version", required: true), version == expected else {
@@ -42,7 +42,7 @@ enum AlertGroupPayload {
         guard !items.isEmpty else { throw APIError.badRequest("Field alerts must hold at least one alert.") }
         var alerts: [Alert] = []
         for (i, item) in items.enumerated() {
-            guard let o = item as? [String: Any] else { throw APIError.badRequest("Field alerts[\(i)] must be an object.") }
+            guard case .object(let o) = item else { throw APIError.badRequest("Field alerts[\(i)] must be an object.") }
             let a = Fields(o, path: "alerts[\(i)]")
             guard let statusText = try a.string("status", required: true), let status = AlertStatus(rawValue: statusText) else {
                 throw APIError.badRequest("Field alerts[\(i)].status must be \"firing\" or \"resolved\".")

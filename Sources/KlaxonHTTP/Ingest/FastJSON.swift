@@ -1,9 +1,88 @@
 import Foundation
 
-/// A small strict JSON reader (RFC 8259) into Swift's own values: `[String: Any]`, `[Any]`,
-/// `String`, `Double`, `Bool` and `NSNull`. Every request body goes through it, so it avoids
-/// Foundation's bridging, and it refuses nesting deeper than `maxDepth` instead of recursing
-/// until the stack runs out.
+/// A JSON value as `FastJSON` reads it: Swift's own types, no `Any` to box or cast.
+enum JSONValue {
+    case object(JSONObject)
+    case array([JSONValue])
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+
+    /// The same value as Foundation-style `Any` (`[String: Any]`, `[Any]`, `String`, `Double`,
+    /// `Bool`, `NSNull`), for readers written against that.
+    var any: Any {
+        switch self {
+        case .object(let o): o.any
+        case .array(let a): a.map(\.any)
+        case .string(let s): s
+        case .number(let n): n
+        case .bool(let b): b
+        case .null: NSNull()
+        }
+    }
+
+    /// A Foundation-style value (from JSONSerialization, or built by hand) as a JSON value;
+    /// nil when it is not one.
+    init?(any value: Any) {
+        switch value {
+        case let s as String: self = .string(s)
+        case is NSNull: self = .null
+        case let o as [String: Any]:
+            var members: [(key: String, value: JSONValue)] = []
+            for (k, v) in o {
+                guard let j = JSONValue(any: v) else { return nil }
+                members.append((k, j))
+            }
+            self = .object(JSONObject(members: members))
+        case let a as [Any]:
+            var items: [JSONValue] = []
+            for v in a {
+                guard let j = JSONValue(any: v) else { return nil }
+                items.append(j)
+            }
+            self = .array(items)
+        default:
+            if let n = jsonNumber(value) { self = .number(n) }
+            else if let b = value as? Bool { self = .bool(b) }
+            else { return nil }
+        }
+    }
+}
+
+/// A JSON object: its members in the order written. Objects in request bodies are small, so a
+/// look-up scans them rather than hashing every key; when a key is repeated, the last value
+/// counts, as it would in a dictionary.
+struct JSONObject {
+    var members: [(key: String, value: JSONValue)]
+
+    init(members: [(key: String, value: JSONValue)] = []) { self.members = members }
+
+    subscript(key: String) -> JSONValue? {
+        var i = members.count
+        while i > 0 {
+            i -= 1
+            if members[i].key == key { return members[i].value }
+        }
+        return nil
+    }
+
+    /// Whether `key` is given again after member `index` (so member `index` does not count).
+    func isRepeated(after index: Int) -> Bool {
+        let key = members[index].key
+        return members[(index + 1)...].contains { $0.key == key }
+    }
+
+    var any: [String: Any] {
+        var o: [String: Any] = [:]
+        for m in members { o[m.key] = m.value.any }
+        return o
+    }
+}
+
+/// A small strict JSON reader (RFC 8259) into `JSONValue`. Every request body goes through it,
+/// so it avoids Foundation's bridging and `Any`, and it refuses nesting deeper than `maxDepth`
+/// instead of recursing until the stack runs out.
 struct FastJSON {
     struct Failure: Error { var message: String }
 
@@ -14,16 +93,16 @@ struct FastJSON {
 
     private init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
-    /// Parses one JSON value that fills `bytes` (whitespace around it allowed).
+    /// Parses one JSON value that fills `bytes` (whitespace around it allowed), as `Any`.
     static func parse(_ bytes: [UInt8]) throws(Failure) -> Any {
-        let result: Result<Any, Failure> = bytes.withUnsafeBytes { buf in
+        let result: Result<JSONValue, Failure> = bytes.withUnsafeBytes { buf in
             do throws(Failure) { return .success(try parse(buf)) } catch { return .failure(error) }
         }
-        return try result.get()
+        return try result.get().any
     }
 
     /// Parses one JSON value that fills `bytes` (whitespace around it allowed).
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Any {
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
         let buf = UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count)
         var p = FastJSON(buf)
         p.skipSpace()
@@ -37,15 +116,16 @@ struct FastJSON {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
     }
 
-    private mutating func value(depth: Int) throws(Failure) -> Any {
+    private mutating func value(depth: Int) throws(Failure) -> JSONValue {
         guard i < b.count else { throw Failure(message: "unexpected end of JSON") }
         switch b[i] {
         case UInt8(ascii: "{"):
             guard depth < Self.maxDepth else { throw Failure(message: "nested more than \(Self.maxDepth) levels deep") }
             i += 1
-            var object: [String: Any] = [:]
+            var members: [(key: String, value: JSONValue)] = []
             skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return object }
+            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members: members)) }
+            members.reserveCapacity(8)
             while true {
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw Failure(message: "expected a string key") }
@@ -54,38 +134,38 @@ struct FastJSON {
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw Failure(message: "expected ':' after a key") }
                 i += 1
                 skipSpace()
-                object[key] = try value(depth: depth + 1)
+                members.append((key, try value(depth: depth + 1)))
                 skipSpace()
                 guard i < b.count else { throw Failure(message: "unexpected end of JSON") }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; return object }
+                if b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members: members)) }
                 throw Failure(message: "expected ',' or '}' in an object")
             }
         case UInt8(ascii: "["):
             guard depth < Self.maxDepth else { throw Failure(message: "nested more than \(Self.maxDepth) levels deep") }
             i += 1
-            var array: [Any] = []
+            var array: [JSONValue] = []
             skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return array }
+            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(array) }
             while true {
                 skipSpace()
                 array.append(try value(depth: depth + 1))
                 skipSpace()
                 guard i < b.count else { throw Failure(message: "unexpected end of JSON") }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; return array }
+                if b[i] == UInt8(ascii: "]") { i += 1; return .array(array) }
                 throw Failure(message: "expected ',' or ']' in an array")
             }
         case UInt8(ascii: "\""):
-            return try string()
+            return .string(try string())
         case UInt8(ascii: "t"):
-            try literal("true"); return true
+            try literal("true"); return .bool(true)
         case UInt8(ascii: "f"):
-            try literal("false"); return false
+            try literal("false"); return .bool(false)
         case UInt8(ascii: "n"):
-            try literal("null"); return NSNull()
+            try literal("null"); return .null
         default:
-            return try number()
+            return .number(try number())
         }
     }
 

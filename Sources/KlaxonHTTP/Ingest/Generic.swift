@@ -4,7 +4,7 @@ import KlaxonCore
 /// Klaxon's own alert shape, for scripts: `{"summary","source","severity"?,"dedup_key"?,
 /// "status"?,"labels"?,"annotations"?,"values"?}`.
 enum GenericAlert {
-    static func parse(_ json: [String: Any]) throws -> AlertBatch {
+    static func parse(_ json: JSONObject) throws -> AlertBatch {
         let f = Fields(json)
         guard let summary = try f.string("summary", required: true, maxLength: 1024), !summary.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw APIError.badRequest("Field summary must not be empty.")
@@ -28,10 +28,12 @@ enum GenericAlert {
         var links: [AlertLink] = []
         if let l = try f.array("links") {
             for (i, item) in l.enumerated() {
-                guard let o = item as? [String: Any], let href = o["href"] as? String else {
+                guard case .object(let o) = item, case .string(let href)? = o["href"] else {
                     throw APIError.badRequest("Field links[\(i)].href is required.")
                 }
-                links.append(AlertLink(href: href, text: (o["text"] as? String) ?? href))
+                var text = href
+                if case .string(let t)? = o["text"] { text = t }
+                links.append(AlertLink(href: href, text: text))
             }
         }
         let alert = Alert(fingerprint: dedupKey, status: status, labels: labels, annotations: annotations, values: values,

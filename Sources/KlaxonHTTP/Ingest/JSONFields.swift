@@ -3,59 +3,47 @@ import KlaxonCore
 
 /// Typed reads from a decoded JSON object that fail with a 400 naming the field.
 struct Fields {
-    let object: [String: Any]
+    let object: JSONObject
     let path: String
 
-    init(_ object: [String: Any], path: String = "") { self.object = object; self.path = path }
+    init(_ object: JSONObject, path: String = "") { self.object = object; self.path = path }
 
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func has(_ key: String) -> Bool { object[key].map { !isNull($0) } ?? false }
+    func has(_ key: String) -> Bool {
+        switch object[key] {
+        case nil, .null?: false
+        default: true
+        }
+    }
 
-    func string(_ key: String, required: Bool = false, maxLength: Int? = nil) throws -> String? {
-        guard let v = object[key] else {
+    /// The value at `key`; nil when absent or null (400 if `required`).
+    private func value(_ key: String, required: Bool) throws -> JSONValue? {
+        switch object[key] {
+        case nil, .null?:
             if required { throw APIError.badRequest("Field \(name(key)) is required.") }
             return nil
+        case let v?:
+            return v
         }
-        // The common case first: a cast from Any to NSNull goes through Foundation's bridging.
-        guard let s = v as? String else {
-            if isNull(v) {
-                if required { throw APIError.badRequest("Field \(name(key)) is required.") }
-                return nil
-            }
-            throw APIError.badRequest("Field \(name(key)) must be a string.")
-        }
+    }
+
+    func string(_ key: String, required: Bool = false, maxLength: Int? = nil) throws -> String? {
+        guard let v = try value(key, required: required) else { return nil }
+        guard case .string(let s) = v else { throw APIError.badRequest("Field \(name(key)) must be a string.") }
         if let m = maxLength, s.count > m { throw APIError.badRequest("Field \(name(key)) is longer than \(m) characters.") }
         return s
     }
 
     func object(_ key: String, required: Bool = false) throws -> Fields? {
-        guard let v = object[key] else {
-            if required { throw APIError.badRequest("Field \(name(key)) is required.") }
-            return nil
-        }
-        guard let o = v as? [String: Any] else {
-            if isNull(v) {
-                if required { throw APIError.badRequest("Field \(name(key)) is required.") }
-                return nil
-            }
-            throw APIError.badRequest("Field \(name(key)) must be an object.")
-        }
+        guard let v = try value(key, required: required) else { return nil }
+        guard case .object(let o) = v else { throw APIError.badRequest("Field \(name(key)) must be an object.") }
         return Fields(o, path: name(key))
     }
 
-    func array(_ key: String, required: Bool = false) throws -> [Any]? {
-        guard let v = object[key] else {
-            if required { throw APIError.badRequest("Field \(name(key)) is required.") }
-            return nil
-        }
-        guard let a = v as? [Any] else {
-            if isNull(v) {
-                if required { throw APIError.badRequest("Field \(name(key)) is required.") }
-                return nil
-            }
-            throw APIError.badRequest("Field \(name(key)) must be an array.")
-        }
+    func array(_ key: String, required: Bool = false) throws -> [JSONValue]? {
+        guard let v = try value(key, required: required) else { return nil }
+        guard case .array(let a) = v else { throw APIError.badRequest("Field \(name(key)) must be an array.") }
         return a
     }
 
@@ -63,9 +51,11 @@ struct Fields {
     func stringMap(_ key: String) throws -> [String: String] {
         guard let o = try object(key) else { return [:] }
         var out: [String: String] = [:]
-        for (k, v) in o.object {
-            guard let s = v as? String else { throw APIError.badRequest("Field \(name(key)).\(k) must be a string.") }
-            out[k] = s
+        out.reserveCapacity(o.object.members.count)
+        for (i, m) in o.object.members.enumerated() {
+            if case .string(let s) = m.value { out[m.key] = s; continue }
+            if o.object.isRepeated(after: i) { continue }
+            throw APIError.badRequest("Field \(name(key)).\(m.key) must be a string.")
         }
         return out
     }
@@ -74,9 +64,10 @@ struct Fields {
     func numberMap(_ key: String) throws -> [String: Double] {
         guard let o = try object(key) else { return [:] }
         var out: [String: Double] = [:]
-        for (k, v) in o.object {
-            guard let n = jsonNumber(v) else { throw APIError.badRequest("Field \(name(key)).\(k) must be a number.") }
-            out[k] = n
+        for (i, m) in o.object.members.enumerated() {
+            if case .number(let n) = m.value { out[m.key] = n; continue }
+            if o.object.isRepeated(after: i) { continue }
+            throw APIError.badRequest("Field \(name(key)).\(m.key) must be a number.")
         }
         return out
     }
@@ -87,9 +78,6 @@ struct Fields {
         return d.timeIntervalSince1970 <= -62_135_596_800 + 1 ? nil : d
     }
 }
-
-/// JSON null as the readers give it.
-func isNull(_ v: Any) -> Bool { v is NSNull }
 
 /// A JSON number (booleans are not numbers).
 func jsonNumber(_ v: Any) -> Double? {

@@ -184,7 +184,7 @@ struct SlackRoutes {
         guard let user = try f.object("user", required: true), let userId = try user.string("id", required: true) else {
             throw APIError.badRequest("Field payload.user.id is required.")
         }
-        guard let actions = try f.array("actions", required: true), let first = actions.first as? [String: Any] else {
+        guard let actions = try f.array("actions", required: true), case .object(let first)? = actions.first else {
             throw APIError.badRequest("Field payload.actions must hold an action.")
         }
         let action = Fields(first, path: "payload.actions[0]")
