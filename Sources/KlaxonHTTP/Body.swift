@@ -68,17 +68,23 @@ func jsonContentTypeError(_ contentType: String?) -> APIError? {
 /// `application/json...` or `...+json...`, any case, for ASCII values without allocating
 /// (others go the long way in `jsonContentTypeError`).
 private func isJSONContentType(_ ct: String) -> Bool {
-    let u = ct.utf8
-    guard u.allSatisfy({ $0 < 0x80 }) else { return false }
-    func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
-    if u.count >= 16, zip(u, "application/json".utf8).allSatisfy({ lower($0) == $1 }) { return true }
-    let needle = Array("+json".utf8)
-    let bytes = Array(u)
-    guard bytes.count >= needle.count else { return false }
-    for start in 0...(bytes.count - needle.count) where bytes[start] == UInt8(ascii: "+") {
-        if (1..<needle.count).allSatisfy({ lower(bytes[start + $0]) == needle[$0] }) { return true }
+    var ct = ct
+    return ct.withUTF8 { u in
+        func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+        for c in u where c >= 0x80 { return false }
+        let prefix: StaticString = "application/json"
+        if u.count >= prefix.utf8CodeUnitCount,
+           (0..<prefix.utf8CodeUnitCount).allSatisfy({ lower(u[$0]) == prefix.utf8Start[$0] }) {
+            return true
+        }
+        let needle: StaticString = "+json"
+        let n = needle.utf8CodeUnitCount
+        guard u.count >= n else { return false }
+        for start in 0...(u.count - n) where u[start] == UInt8(ascii: "+") {
+            if (1..<n).allSatisfy({ lower(u[start + $0]) == needle.utf8Start[$0] }) { return true }
+        }
+        return false
     }
-    return false
 }
 
 /// Parses a JSON object, refusing invalid UTF-8, deep nesting and non-objects with a clear 400.

@@ -149,6 +149,30 @@ struct APITests {
     }
 }
 
+struct HeaderRuleTests {
+    @Test(arguments: ["application/json", "Application/JSON; charset=utf-8", "application/jsonx", "application/vnd.api+json",
+                      "APPLICATION/PROBLEM+JSON", "text/x+Json;q=1"])
+    func jsonContentTypes(_ ct: String) {
+        #expect(jsonContentTypeError(ct) == nil)
+    }
+
+    @Test(arguments: ["text/plain", "application/jso", "application/x-www-form-urlencoded", "+jso", "application/jsön", "é"])
+    func otherContentTypes(_ ct: String) {
+        #expect(jsonContentTypeError(ct)?.message == "Content-Type must be application/json, not \(ct.lowercased()).")
+    }
+
+    @Test func noContentType() {
+        #expect(jsonContentTypeError(nil)?.message == "Content-Type must be application/json.")
+        #expect(jsonContentTypeError("")?.message == "Content-Type must be application/json.")
+    }
+
+    @Test(arguments: [("Bearer abc", "abc"), ("Bearer  abc ", "abc"), ("bearer abc", "abc"), ("BEARER a b", "a b"), ("Bearer\u{A0}abc", nil),
+                      ("Bearer", nil), ("Bearer ", nil), ("Basic abc", nil), (" Bearer abc", "abc"), ("Bearer abc\u{A0}", "abc")] as [(String, String?)])
+    func bearerTokens(_ header: String, _ token: String?) {
+        #expect(bearerToken(header) == token)
+    }
+}
+
 struct RFC3339Tests {
     @Test(arguments: [
         ("2026-11-23T07:41:57.167568374Z", 1_795_419_717.167),

@@ -94,7 +94,11 @@ func jsonNumber(_ v: Any) -> Double? {
 /// RFC 3339 with any number of fractional digits (Alertmanager sends nanoseconds), parsed by
 /// hand: this runs twice per alert on the ingest path.
 func parseRFC3339(_ s: String) -> Date? {
-    let b = Array(s.utf8)
+    var s = s
+    return s.withUTF8 { parseRFC3339($0) }
+}
+
+private func parseRFC3339(_ b: UnsafeBufferPointer<UInt8>) -> Date? {
     func digits(_ at: Int, _ n: Int) -> Int? {
         guard at + n <= b.count else { return nil }
         var v = 0
@@ -105,7 +109,7 @@ func parseRFC3339(_ s: String) -> Date? {
         }
         return v
     }
-    guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(b[10]),
+    guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
           b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
           let y = digits(0, 4), let mo = digits(5, 2), let d = digits(8, 2), let h = digits(11, 2), let mi = digits(14, 2), let sec = digits(17, 2),
           (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61 else { return nil }
