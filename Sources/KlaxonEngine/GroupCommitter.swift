@@ -76,6 +76,8 @@ public final class GroupCommitter: @unchecked Sendable {
     enum CommitterError: Error { case notRun }
 
     private func writerLoop() {
+        // Named for top -H and perf (Foundation's Thread.name does not reach the kernel here).
+        try? "klaxon-writer".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
         while true {
             condition.lock()
             while queue.isEmpty {

@@ -13,7 +13,7 @@ public final class SQLiteStore: IncidentStore {
 
     /// Opens (creating if needed) the database at `path` and migrates it. `inboxLimit`: how many
     /// alert and timeline rows wait in the inbox tables before they move to the indexed ones.
-    public init(path: String, inboxLimit: Int = 4096) throws {
+    public init(path: String, inboxLimit: Int = 4096, mergeChunk: Int = 512) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
@@ -27,7 +27,7 @@ public final class SQLiteStore: IncidentStore {
         // the sync. Set after the pool opens: DatabasePool turns on WAL mode after
         // `prepareDatabase` ran, and with it sets synchronous = NORMAL on the writer.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        writer = WriterState(inboxLimit: inboxLimit)
+        writer = WriterState(inboxLimit: inboxLimit, mergeChunk: mergeChunk)
         try Self.migrator.migrate(pool)
     }
 
@@ -88,42 +88,14 @@ public final class SQLiteStore: IncidentStore {
         m.registerMigration("v3: alerts by status") { db in
             try db.execute(sql: "CREATE INDEX alerts_firing ON alerts(incident, status)")
         }
-        m.registerMigration("v4: clustered alerts and timeline, inbox tables") { db in
-            // `alerts` and `timeline` become one B-tree each, clustered by incident (they were a
-            // rowid table plus one or two indexes keyed by incident). Alerts keep their arrival
-            // order in `seq`; the count of firing alerts per incident is kept by the writer.
-            //
-            // New rows land in the inbox tables first: append-only, nothing keyed by incident, so
-            // a commit of alerts for many incidents writes a few sequential pages instead of a
-            // page per incident. They move to the clustered tables in bulk (see `WriterState`).
+        m.registerMigration("v4: inbox tables") { db in
+            // New alert versions and timeline rows land in the inbox tables first: append-only,
+            // nothing keyed by incident, so a commit of alerts for many incidents writes a few
+            // sequential pages instead of a page per index per incident. They move to `alerts`
+            // and `timeline` in bulk (see `WriterState`). The count of firing alerts per
+            // incident is kept by the writer, so `alerts_firing` goes.
             try db.execute(sql: """
-                CREATE TABLE alerts_v4 (
-                    incident INTEGER NOT NULL REFERENCES incidents(number),
-                    fingerprint TEXT NOT NULL,
-                    seq INTEGER NOT NULL,
-                    status TEXT NOT NULL,
-                    received_at REAL NOT NULL,
-                    body TEXT NOT NULL,
-                    PRIMARY KEY (incident, fingerprint)
-                ) WITHOUT ROWID;
-                INSERT INTO alerts_v4 SELECT incident, fingerprint, rowid, status, received_at, body FROM alerts;
-                CREATE TABLE timeline_v4 (
-                    incident INTEGER NOT NULL REFERENCES incidents(number),
-                    id INTEGER NOT NULL,
-                    at REAL NOT NULL,
-                    kind TEXT NOT NULL,
-                    actor TEXT,
-                    message TEXT NOT NULL,
-                    PRIMARY KEY (incident, id)
-                ) WITHOUT ROWID;
-                INSERT INTO timeline_v4 SELECT incident, id, at, kind, actor, message FROM timeline;
-                CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-                INSERT INTO counters VALUES ('alert_seq', (SELECT COALESCE(MAX(seq), 0) FROM alerts_v4));
-                INSERT INTO counters VALUES ('timeline_id', (SELECT COALESCE(MAX(id), 0) FROM timeline_v4));
-                DROP TABLE alerts;
-                DROP TABLE timeline;
-                ALTER TABLE alerts_v4 RENAME TO alerts;
-                ALTER TABLE timeline_v4 RENAME TO timeline;
+                DROP INDEX alerts_firing;
                 CREATE TABLE alert_inbox (
                     seq INTEGER PRIMARY KEY,
                     incident INTEGER NOT NULL REFERENCES incidents(number),
@@ -182,7 +154,7 @@ public final class SQLiteStore: IncidentStore {
 
     /// Moves every inbox row to the indexed tables now (tests; the writer does it on its own).
     public func mergeInbox() async throws {
-        try await pool.write { db in try self.writer.merge(db) }
+        try await pool.write { db in try self.writer.merge(db, all: true) }
     }
 
     public func nextTimerDue() async throws -> Date? {
@@ -304,19 +276,22 @@ func bindText(_ h: OpaquePointer, _ i: Int32, _ s: String) {
 ///
 /// - Open incidents by key as last saved: the ingest path asks for one on every alert.
 /// - The inbox: new alert versions and timeline entries are appended to `alert_inbox` and
-///   `timeline_inbox` (rowid order only), and moved in bulk to `alerts` and `timeline`, whose
-///   indexes are keyed by incident, once `inboxLimit` rows wait. Committing a batch of alerts
-///   for many incidents then writes a few sequential pages rather than a page per index per
-///   alert; the move writes each index page once for thousands of rows. Reads see both parts.
-///   The writer keeps where each inbox alert is and how the inbox changes each incident's count
-///   of firing alerts.
+///   `timeline_inbox` (rowid order only) and moved, oldest first, to `alerts` and `timeline`,
+///   whose indexes are keyed by incident. Committing a batch of alerts for many incidents then
+///   writes a few sequential pages rather than a page per index per alert, and the move writes
+///   each index page once for many rows. Once `inboxLimit` rows wait, each write transaction
+///   first moves `mergeChunk` alerts and as many timeline rows: bounded work, so no commit
+///   waits long behind a move. Reads see both parts.
+/// - Where each inbox alert is, the status it replaced in `alerts`, and each incident's count of
+///   firing alerts.
 ///
 /// Any rollback forgets all of it; the next write transaction reads it back from the database.
 final class WriterState: @unchecked Sendable {
     struct AlertKey: Hashable { let incident: Int; let fingerprint: String }
-    struct InboxAlert { var seq: Int64; var firing: Bool }
+    struct InboxAlert { var seq: Int64; var firing: Bool; var firingInAlerts: Bool }
 
     let inboxLimit: Int
+    let mergeChunk: Int
     private(set) var openByKey: [String: IncidentRecord] = [:]
     /// nil: not known (at start and after a rollback); `load` reads it back.
     private var inbox: [AlertKey: InboxAlert]?
@@ -329,7 +304,10 @@ final class WriterState: @unchecked Sendable {
     /// ingest path looks an alert up and then saves it.
     private var lastLookup: (key: AlertKey, status: AlertStatus?)?
 
-    init(inboxLimit: Int) { self.inboxLimit = max(0, inboxLimit) }
+    init(inboxLimit: Int, mergeChunk: Int = 512) {
+        self.inboxLimit = max(0, inboxLimit)
+        self.mergeChunk = max(1, mergeChunk)
+    }
 
     func rolledBack() {
         openByKey.removeAll()
@@ -351,10 +329,10 @@ final class WriterState: @unchecked Sendable {
         }
     }
 
-    /// At the start of every write transaction: knows the inbox, and empties it when full.
+    /// At the start of every write transaction: knows the inbox, and moves part of it when full.
     func maintain(_ db: Database) throws {
         if inbox == nil { try load(db) }
-        if inbox!.count + timelineRows >= max(1, inboxLimit) { try merge(db) }
+        if inbox!.count + timelineRows >= max(1, inboxLimit) { try merge(db, all: inboxLimit == 0) }
     }
 
     private func load(_ db: Database) throws {
@@ -363,38 +341,49 @@ final class WriterState: @unchecked Sendable {
         try rows(db, "SELECT seq, incident, fingerprint, status FROM alert_inbox ORDER BY seq", { _ in }) { h in
             let key = AlertKey(incident: Int(sqlite3_column_int64(h, 1)), fingerprint: columnText(h, 2) ?? "")
             let firing = columnText(h, 3) == AlertStatus.firing.rawValue
-            found[key] = InboxAlert(seq: sqlite3_column_int64(h, 0), firing: firing)
+            found[key] = InboxAlert(seq: sqlite3_column_int64(h, 0), firing: firing, firingInAlerts: false)
         }
         for (key, a) in found {
             let before = try mainStatus(db, key) == .firing
+            found[key]!.firingInAlerts = before
             delta[key.incident, default: 0] += (a.firing ? 1 : 0) - (before ? 1 : 0)
         }
         inbox = found
         firingDelta = delta
+        mainFiring = [:]
         timelineRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timeline_inbox") ?? 0
     }
 
-    /// Moves the inbox to the clustered tables, in the current transaction, sorted by their keys
-    /// (each page is then written once). New alerts get `seq` numbers in their arrival order and
-    /// timeline rows ids in theirs, after every number already used.
-    func merge(_ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO alerts (incident, fingerprint, seq, status, received_at, body)
-                SELECT incident, fingerprint, seq + (SELECT value FROM counters WHERE name = 'alert_seq'), status, received_at, body
-                FROM alert_inbox WHERE true ORDER BY incident, fingerprint
-                ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body;
-            UPDATE counters SET value = value + (SELECT COALESCE(MAX(seq), 0) FROM alert_inbox) WHERE name = 'alert_seq';
-            DELETE FROM alert_inbox;
-            INSERT INTO timeline (incident, id, at, kind, actor, message)
-                SELECT incident, id + (SELECT value FROM counters WHERE name = 'timeline_id'), at, kind, actor, message
-                FROM timeline_inbox ORDER BY incident, id;
-            UPDATE counters SET value = value + (SELECT COALESCE(MAX(id), 0) FROM timeline_inbox) WHERE name = 'timeline_id';
-            DELETE FROM timeline_inbox;
-            """)
-        for (incident, delta) in firingDelta where mainFiring[incident] != nil { mainFiring[incident]! += delta }
-        inbox = [:]
-        firingDelta = [:]
-        timelineRows = 0
+    /// Moves the oldest `mergeChunk` inbox alerts and timeline rows (`all`: every row) to the
+    /// indexed tables, in arrival order, in the current transaction. Everything in the indexed
+    /// tables stays older than everything in the inbox.
+    func merge(_ db: Database, all: Bool = false) throws {
+        if inbox == nil { try load(db) }
+        let limit = all ? -1 : mergeChunk
+        let alertCut = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM (SELECT seq FROM alert_inbox ORDER BY seq LIMIT ?)", arguments: [limit])
+        if let cut = alertCut {
+            try db.execute(sql: """
+                INSERT INTO alerts (incident, fingerprint, status, received_at, body)
+                    SELECT incident, fingerprint, status, received_at, body FROM alert_inbox WHERE seq <= ? ORDER BY seq
+                    ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body;
+                DELETE FROM alert_inbox WHERE seq <= ?;
+                """, arguments: [cut, cut])
+            for (key, a) in inbox! where a.seq <= cut {
+                let change = (a.firing ? 1 : 0) - (a.firingInAlerts ? 1 : 0)
+                firingDelta[key.incident, default: 0] -= change
+                if mainFiring[key.incident] != nil { mainFiring[key.incident]! += change }
+                inbox![key] = nil
+            }
+        }
+        let timelineCut = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM (SELECT id FROM timeline_inbox ORDER BY id LIMIT ?)", arguments: [limit])
+        if let cut = timelineCut {
+            try db.execute(sql: """
+                INSERT INTO timeline (incident, at, kind, actor, message)
+                    SELECT incident, at, kind, actor, message FROM timeline_inbox WHERE id <= ? ORDER BY id;
+                DELETE FROM timeline_inbox WHERE id <= ?;
+                """, arguments: [cut, cut])
+            timelineRows = max(0, timelineRows - db.changesCount)
+        }
         lastLookup = nil
     }
 
@@ -444,7 +433,7 @@ final class WriterState: @unchecked Sendable {
                 sqlite3_bind_double(h, 4, alert.receivedAt.timeIntervalSince1970)
                 bindText(h, 5, body)
             }
-            inbox![key] = InboxAlert(seq: db.lastInsertedRowID, firing: firing)
+            inbox![key] = InboxAlert(seq: db.lastInsertedRowID, firing: firing, firingInAlerts: before)
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (before ? 1 : 0)
         }
     }
@@ -509,7 +498,7 @@ struct SQLiteTransaction: StoreTransaction {
         // The indexed part in arrival order, each replaced by its newer inbox version; then
         // the alerts only the inbox has.
         var bodies: [(String, String)] = []
-        try rows(db, "SELECT fingerprint, body FROM alerts WHERE incident = ? ORDER BY seq", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+        try rows(db, "SELECT fingerprint, body FROM alerts WHERE incident = ? ORDER BY rowid", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
             bodies.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
         }
         var newer: [(String, String)] = []

@@ -48,12 +48,13 @@ struct InboxTests {
         }
     }
 
-    @Test(arguments: [0, 1, 3, 7, 50, 4096])
-    func answersAsAPlainTableWouldWhateverTheLimit(limit: Int) async throws {
+    /// (inbox limit, rows moved per transaction once it is reached)
+    @Test(arguments: [(0, 1), (1, 1), (3, 1), (7, 2), (7, 512), (50, 5), (4096, 512)])
+    func answersAsAPlainTableWouldWhateverTheLimit(limit: Int, chunk: Int) async throws {
         let db = TempDB()
-        var store = try SQLiteStore(path: db.path, inboxLimit: limit)
+        var store = try SQLiteStore(path: db.path, inboxLimit: limit, mergeChunk: chunk)
         var model = Model()
-        var rand = Rand(state: UInt64(limit) + 17)
+        var rand = Rand(state: UInt64(limit * 31 + chunk) + 17)
         let incidents = 4
         let t0 = self.t0
         try await store.write { tx in
@@ -82,7 +83,7 @@ struct InboxTests {
             try await check(store, model, incidents: incidents, inWriter: round % 2 == 0)
             if round % 13 == 12 {
                 // Reopening forgets the writer's memory; it must be read back from the file.
-                store = try SQLiteStore(path: db.path, inboxLimit: limit)
+                store = try SQLiteStore(path: db.path, inboxLimit: limit, mergeChunk: chunk)
                 try await check(store, model, incidents: incidents, inWriter: true)
             }
         }
