@@ -57,7 +57,9 @@ final class IngestFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
 
     // The fast-path request being read or answered.
-    private var admission = IngestCore.Admission.refused(APIError.payloadTooLarge.reply)
+    private var admission = IngestFastPath.noRequest
+    /// `admission` before the first request (never answered).
+    private static let noRequest = IngestCore.Admission.refused(IngestReply(status: .internalServerError, headers: nil, body: .incidents([])))
     private var closeAfterAnswer = false
     private var bodySize = 0
     private var bodyParts = 0
