@@ -1,9 +1,10 @@
 import Foundation
 
 /// Runs many callers' write work in one transaction (group commit) on a writer thread of its
-/// own. Every caller hears back only after the shared transaction committed (or with the
-/// commit's error), so "committed before the 202" holds for each of them while one disk sync
-/// serves them all.
+/// own. Every caller hears back only after the shared transaction committed and reached the
+/// disk (or with the error), so "committed before the 202" holds for each of them. The disk
+/// sync runs on a second thread, once for all batches committed meanwhile, while the writer
+/// goes on with the next batch.
 ///
 /// A batch first runs without savepoints (one per caller costs two statements per alert on
 /// the ingest path). If any caller's work throws, that whole transaction is rolled back and the
@@ -27,6 +28,11 @@ public final class GroupCommitter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var writerRunning = false
+    /// Guards `committed` and `syncerRunning`; the syncer thread waits on it.
+    private let syncCondition = NSCondition()
+    /// Batches committed (or failed) but not yet on disk, oldest first.
+    private var committed: [(jobs: [Job], error: (any Error)?)] = []
+    private var syncerRunning = false
     /// The most callers one transaction takes.
     let maxBatch: Int
     /// How long an idle writer thread waits for work before it ends (a new one starts on demand).
@@ -100,23 +106,58 @@ public final class GroupCommitter: @unchecked Sendable {
         }
     }
 
+    /// Commits one batch and hands it to the syncer; the next batch can run while the disk syncs.
     private func commit(_ jobs: [Job]) {
+        var failure: (any Error)?
         do {
             try store.writeBlocking { tx in
                 for job in jobs { try job.run(tx, false) }
             }
-            for job in jobs { job.finish(nil) }
-            return
         } catch {
             // Someone's work failed (or the commit did): again, each caller on its own.
-        }
-        do {
-            try store.writeBlocking { tx in
-                for job in jobs { try? job.run(tx, true) }
+            do {
+                try store.writeBlocking { tx in
+                    for job in jobs { try? job.run(tx, true) }
+                }
+            } catch {
+                failure = error
             }
-            for job in jobs { job.finish(nil) }
-        } catch {
-            for job in jobs { job.finish(error) }
+        }
+        syncCondition.lock()
+        committed.append((jobs, failure))
+        let start = !syncerRunning
+        if start { syncerRunning = true }
+        syncCondition.signal()
+        syncCondition.unlock()
+        if start {
+            let thread = Thread { [self] in self.syncerLoop() }
+            thread.start()
+        }
+    }
+
+    /// One sync for every batch committed so far, then their callers hear back, oldest first.
+    private func syncerLoop() {
+        try? "klaxon-sync".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        while true {
+            syncCondition.lock()
+            while committed.isEmpty {
+                if !syncCondition.wait(until: Date(timeIntervalSinceNow: idleLinger)), committed.isEmpty {
+                    syncerRunning = false
+                    syncCondition.unlock()
+                    return
+                }
+            }
+            let batches = committed
+            committed.removeAll(keepingCapacity: true)
+            syncCondition.unlock()
+            var syncError: (any Error)?
+            if batches.contains(where: { $0.error == nil }) {
+                do { try store.makeDurable() } catch { syncError = error }
+            }
+            for batch in batches {
+                let error = batch.error ?? syncError
+                for job in batch.jobs { job.finish(error) }
+            }
         }
     }
 }

@@ -39,8 +39,11 @@ public protocol IncidentStore: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
     func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
     /// `write`, blocking the calling thread (the group committer's writer thread; never call it
-    /// from an event loop or the Swift concurrency pool).
+    /// from an event loop or the Swift concurrency pool). The transaction is committed when it
+    /// returns but need not be on disk yet: call `makeDurable` before telling anyone.
     func writeBlocking<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+    /// Blocks until every transaction `writeBlocking` committed before the call is on disk.
+    func makeDurable() throws
     /// The earliest pending timer's due time.
     func nextTimerDue() async throws -> Date?
     /// Moves up to `limit` due pending messages (and `sending` ones whose lease ran out) to

@@ -10,6 +10,8 @@ public final class SQLiteStore: IncidentStore {
     let cache = DecodeCache()
     /// What only write transactions touch (GRDB runs one at a time): see `WriterState`.
     let writer: WriterState
+    /// The write-ahead log, synced by `makeDurable`.
+    let walPath: String
 
     /// Opens (creating if needed) the database at `path` and migrates it. `inboxLimit`: how many
     /// alert and timeline rows wait in the inbox tables before they move to the indexed ones.
@@ -23,10 +25,15 @@ public final class SQLiteStore: IncidentStore {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         pool = try DatabasePool(path: path, configuration: config)
-        // Every commit reaches the disk before it returns (WAL + FULL); group commits amortise
-        // the sync. Set after the pool opens: DatabasePool turns on WAL mode after
-        // `prepareDatabase` ran, and with it sets synchronous = NORMAL on the writer.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // Durability: `write` (people's actions, timers, delivery) syncs the WAL before it
+        // returns; `writeBlocking` (group commits) leaves that to `makeDurable`, which the group
+        // committer calls once for every batch committed meanwhile, on a thread of its own, so
+        // the next batch runs while the disk syncs. The writer therefore commits with
+        // synchronous = NORMAL (WAL appended, not synced; SQLite still syncs the WAL before each
+        // checkpoint). Set after the pool opens: DatabasePool turns on WAL mode after
+        // `prepareDatabase` ran and sets synchronous = NORMAL with it; this says it on purpose.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        walPath = path + "-wal"
         writer = WriterState(inboxLimit: inboxLimit, mergeChunk: mergeChunk)
         try Self.migrator.migrate(pool)
     }
@@ -118,14 +125,31 @@ public final class SQLiteStore: IncidentStore {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        let result: T
         do {
-            return try await pool.write { db in
+            result = try await pool.write { db in
                 try self.writer.maintain(db)
                 return try body(SQLiteTransaction(db: db, cache: self.cache, writer: self.writer))
             }
         } catch {
             writer.rolledBack()
             throw error
+        }
+        // On disk before the caller hears back (off the Swift concurrency pool: it blocks).
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            syncQueue.async { c.resume(with: Result { try self.makeDurable() }) }
+        }
+        return result
+    }
+
+    public func makeDurable() throws {
+        let fd = open(walPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw DatabaseError(resultCode: .SQLITE_IOERR, message: "cannot open \(walPath) to sync it: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        guard fdatasync(fd) == 0 else {
+            throw DatabaseError(resultCode: .SQLITE_IOERR_FSYNC, message: "fdatasync \(walPath): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -193,6 +217,9 @@ public final class SQLiteStore: IncidentStore {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 }
+
+/// Where `write` waits for the disk.
+private let syncQueue = DispatchQueue(label: "klaxon.store.sync", attributes: .concurrent)
 
 private let encoder: JSONEncoder = {
     let e = JSONEncoder()

@@ -52,3 +52,58 @@ struct GroupCommitterTests {
         #expect(stored == (1...20).filter { $0 % 5 != 0 })
     }
 }
+
+/// A store that records, for each group commit, how many syncs had finished before it.
+final class SyncRecordingStore: IncidentStore, @unchecked Sendable {
+    let inner: any IncidentStore
+    let log = Locked((commits: 0, syncs: 0, syncedCommits: 0))
+    init(_ inner: any IncidentStore) { self.inner = inner }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await inner.write(body) }
+    func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await inner.read(body) }
+    func writeBlocking<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        let r = try inner.writeBlocking(body)
+        log.withLock { $0.commits += 1 }
+        return r
+    }
+    func makeDurable() throws {
+        let commitsBefore = log.withLock { $0.commits }
+        try inner.makeDurable()
+        log.withLock { $0.syncs += 1; $0.syncedCommits = max($0.syncedCommits, commitsBefore) }
+    }
+    func nextTimerDue() async throws -> Date? { try await inner.nextTimerDue() }
+    func claimOutbox(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] { try await inner.claimOutbox(now: now, limit: limit, lease: lease) }
+    func nextOutboxDue() async throws -> Date? { try await inner.nextOutboxDue() }
+    func ping() async throws { try await inner.ping() }
+}
+
+struct GroupCommitterDurabilityTests {
+    @Test func nobodyHearsBackBeforeTheirCommitWasSynced() async throws {
+        let h = try EngineHarness()
+        let store = SyncRecordingStore(h.store)
+        let committer = GroupCommitter(store: store)
+        let t0 = EngineHarness.t0
+        // Each caller notes how many commits the syncer had covered when it heard back: its
+        // own commit must be among them.
+        let seen = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for i in 1...200 {
+                group.addTask {
+                    let commitNumber: Int = try await committer.submit { tx in
+                        try tx.save(IncidentRecord(number: i, key: "k\(i)", integration: "x", title: "t", severity: .p2, category: .other,
+                                                   team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+                        return store.log.withLock { $0.commits } + 1
+                    }
+                    return (commitNumber, store.log.withLock { $0.syncedCommits })
+                }
+            }
+            var out: [(Int, Int)] = []
+            for try await r in group { out.append(r) }
+            return out
+        }
+        #expect(seen.count == 200)
+        for (commit, synced) in seen { #expect(synced >= commit) }
+        let log = store.log.withLock { $0 }
+        #expect(log.syncs >= 1)
+        #expect(log.syncs <= log.commits)
+    }
+}
