@@ -100,7 +100,9 @@ struct SimulateTests {
                 let who = call.body["channel"] as? String == "U0ALICE01" ? "alice" : "bob"
                 return "\(incident) \(who)"
             }
-            #expect(simulated == live)
+            // The same pages; the delivery service sends messages due together concurrently, so
+            // pages due at one instant (INC-3 to alice and bob) may reach Slack in either order.
+            #expect(simulated.sorted() == live.sorted())
             #expect(simulated.count >= 4)
         }
     }
