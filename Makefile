@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= klaxon.yaml
 
-.PHONY: run test build deps lint clean bench bench-rotation bench-escalation
+.PHONY: run test build deps lint clean bench bench-rotation bench-escalation bench-ingest
 
 # libcurl's headers are the one system package Klaxon needs to build.
 deps:
@@ -32,6 +32,10 @@ bench-rotation: deps
 # Release benchmark of the timers (issue 5): 10,000 concurrent escalations on the real clock.
 bench-escalation: deps
 	swift run -c release klaxon-bench-escalation
+
+# Release benchmark of the engine alone (no HTTP): the `make bench` load straight into the engine.
+bench-ingest: deps
+	swift run -c release klaxon-bench-ingest
 
 clean:
 	rm -rf .build
