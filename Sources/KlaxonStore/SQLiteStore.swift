@@ -19,8 +19,6 @@ public final class SQLiteStore: IncidentStore {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
-            // 64 MiB of page cache: the ingest path reads index pages of every open incident.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
             // Sorts and statement journals in memory (the inbox merge sorts thousands of rows).
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
@@ -32,7 +30,12 @@ public final class SQLiteStore: IncidentStore {
         // synchronous = NORMAL (WAL appended, not synced; SQLite still syncs the WAL before each
         // checkpoint). Set after the pool opens: DatabasePool turns on WAL mode after
         // `prepareDatabase` ran and sets synchronous = NORMAL with it; this says it on purpose.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 32 MiB of page cache for the writer (readers keep SQLite's 2 MiB): group commits
+            // touch index pages of every open incident.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+        }
         walPath = path + "-wal"
         writer = WriterState(inboxLimit: inboxLimit, mergeChunk: mergeChunk)
         try Self.migrator.migrate(pool)
