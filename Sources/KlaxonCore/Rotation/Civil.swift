@@ -1,17 +1,17 @@
 import Foundation
 
 /// Proleptic Gregorian calendar arithmetic on days since 1970-01-01 (Howard Hinnant's algorithms),
-/// used instead of `Calendar` in hot paths.
-enum Civil {
+/// used instead of `Calendar` in hot paths (the rotation math, the HTTP `Date` header).
+public enum Civil {
     static let secondsPerDay = 86_400
     static let secondsPerWeek = 604_800
 
-    @inline(__always) static func floorDiv(_ a: Int, _ b: Int) -> Int {
+    @inline(__always) public static func floorDiv(_ a: Int, _ b: Int) -> Int {
         let q = a / b
         return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q
     }
 
-    @inline(__always) static func floorMod(_ a: Int, _ b: Int) -> Int { a - floorDiv(a, b) * b }
+    @inline(__always) public static func floorMod(_ a: Int, _ b: Int) -> Int { a - floorDiv(a, b) * b }
 
     /// Days since 1970-01-01 of a (valid) civil date.
     static func days(year: Int, month: Int, day: Int) -> Int {
@@ -25,7 +25,7 @@ enum Civil {
     }
 
     /// The civil date `days` after 1970-01-01.
-    static func date(days: Int) -> (year: Int, month: Int, day: Int) {
+    public static func date(days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = floorDiv(z, 146_097)
         let doe = z - era * 146_097
