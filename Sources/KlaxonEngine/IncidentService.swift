@@ -49,8 +49,9 @@ public final class IncidentService: Sendable {
     }
 
     /// The same as `ingest(integration:batch:)` for callers outside Swift concurrency (the HTTP
-    /// fast path runs on NIO's event loops): `completion` runs once, after the commit, on the
-    /// engine's writer thread; hop back to your own thread yourself and keep it short.
+    /// fast path runs on NIO's event loops): `completion` runs once, after the commit reached
+    /// the disk, on the group committer's sync thread; hop back to your own thread yourself and
+    /// keep it short.
     public func ingest(integration: Integration, batch: AlertBatch, completion: @escaping @Sendable (Result<[String], any Error>) -> Void) {
         let snapshot = runtime.snapshot
         let now = clock.now
