@@ -24,33 +24,29 @@ public final class GroupCommitter: @unchecked Sendable {
     private final class Slot<T>: @unchecked Sendable { var result: Result<T, any Error>? }
 
     private let store: any IncidentStore
-    /// Guards `queue` and `writerRunning`; the writer thread waits on it.
-    private let condition = NSCondition()
-    private var queue: [Job] = []
-    private var writerRunning = false
-    /// Guards `committed` and `syncerRunning`; the syncer thread waits on it.
-    private let syncCondition = NSCondition()
-    /// Batches committed (or failed) but not yet on disk, oldest first.
-    private var committed: [(jobs: [Job], error: (any Error)?)] = []
-    private var syncerRunning = false
+    /// Jobs waiting for a transaction; its thread runs them in batches of at most `maxBatch`.
+    private var writer: Worker<Job>!
+    /// Batches committed (or failed) but not yet on disk, oldest first; its thread syncs them.
+    private var syncer: Worker<(jobs: [Job], error: (any Error)?)>!
     /// The most callers one transaction takes.
     let maxBatch: Int
-    /// How long an idle writer thread waits for work before it ends (a new one starts on demand).
-    let idleLinger: TimeInterval
 
+    /// `idleLinger`: how long an idle writer or sync thread waits for work before it ends (a new
+    /// one starts on demand).
     public init(store: any IncidentStore, maxBatch: Int = 1024, idleLinger: TimeInterval = 2) {
         self.store = store
         self.maxBatch = maxBatch
-        self.idleLinger = idleLinger
+        writer = Worker(name: "klaxon-writer", most: maxBatch, linger: idleLinger) { [weak self] jobs in self?.commit(jobs) }
+        syncer = Worker(name: "klaxon-sync", most: .max, linger: idleLinger) { [weak self] batches in self?.sync(batches) }
     }
 
-    /// Queues `work`; `completion` runs on the writer thread once the transaction that ran it
-    /// committed (with `work`'s result) or failed. Keep `completion` short: hand off to your
-    /// own thread or executor.
+    /// Queues `work`; `completion` runs on the sync thread once the transaction that ran it
+    /// committed and reached the disk (with `work`'s result), or failed. Keep `completion`
+    /// short: hand off to your own thread or executor.
     public func submit<T: Sendable>(_ work: @escaping @Sendable (any StoreTransaction) throws -> T,
                                     completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
         let slot = Slot<T>()
-        let job = Job(run: { tx, isolated in
+        writer.add(Job(run: { tx, isolated in
             if isolated {
                 slot.result = Result { try tx.savepoint { try work(tx) } }
             } else {
@@ -58,18 +54,7 @@ public final class GroupCommitter: @unchecked Sendable {
             }
         }, finish: { error in
             if let error { completion(.failure(error)) } else { completion(slot.result ?? .failure(CommitterError.notRun)) }
-        })
-        condition.lock()
-        queue.append(job)
-        let start = !writerRunning
-        if start { writerRunning = true }
-        condition.signal()
-        condition.unlock()
-        if start {
-            let thread = Thread { [self] in self.writerLoop() }
-            thread.name = "klaxon-writer"
-            thread.start()
-        }
+        }))
     }
 
     /// The same, awaited.
@@ -80,31 +65,6 @@ public final class GroupCommitter: @unchecked Sendable {
     }
 
     enum CommitterError: Error { case notRun }
-
-    private func writerLoop() {
-        // Named for top -H and perf (Foundation's Thread.name does not reach the kernel here).
-        try? "klaxon-writer".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-        while true {
-            condition.lock()
-            while queue.isEmpty {
-                if !condition.wait(until: Date(timeIntervalSinceNow: idleLinger)), queue.isEmpty {
-                    writerRunning = false
-                    condition.unlock()
-                    return
-                }
-            }
-            let jobs: [Job]
-            if queue.count <= maxBatch {
-                jobs = queue
-                queue.removeAll(keepingCapacity: true)
-            } else {
-                jobs = Array(queue.prefix(maxBatch))
-                queue.removeFirst(maxBatch)
-            }
-            condition.unlock()
-            commit(jobs)
-        }
-    }
 
     /// Commits one batch and hands it to the syncer; the next batch can run while the disk syncs.
     private func commit(_ jobs: [Job]) {
@@ -123,41 +83,69 @@ public final class GroupCommitter: @unchecked Sendable {
                 failure = error
             }
         }
-        syncCondition.lock()
-        committed.append((jobs, failure))
-        let start = !syncerRunning
-        if start { syncerRunning = true }
-        syncCondition.signal()
-        syncCondition.unlock()
-        if start {
-            let thread = Thread { [self] in self.syncerLoop() }
-            thread.start()
-        }
+        syncer.add((jobs, failure))
     }
 
     /// One sync for every batch committed so far, then their callers hear back, oldest first.
-    private func syncerLoop() {
-        try? "klaxon-sync".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+    private func sync(_ batches: [(jobs: [Job], error: (any Error)?)]) {
+        var syncError: (any Error)?
+        if batches.contains(where: { $0.error == nil }) {
+            do { try store.makeDurable() } catch { syncError = error }
+        }
+        for batch in batches {
+            let error = batch.error ?? syncError
+            for job in batch.jobs { job.finish(error) }
+        }
+    }
+}
+
+/// A queue drained by a thread of its own: started when work arrives, ended after `linger`
+/// seconds without any. `handle` gets up to `most` items at a time, in order.
+private final class Worker<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private var running = false
+    private let name: String
+    private let most: Int
+    private let linger: TimeInterval
+    private let handle: ([Item]) -> Void
+
+    init(name: String, most: Int, linger: TimeInterval, handle: @escaping ([Item]) -> Void) {
+        self.name = name; self.most = most; self.linger = linger; self.handle = handle
+    }
+
+    func add(_ item: Item) {
+        condition.lock()
+        items.append(item)
+        let start = !running
+        running = true
+        condition.signal()
+        condition.unlock()
+        if start { Thread { [self] in loop() }.start() }
+    }
+
+    private func loop() {
+        // Named for top -H and perf (Foundation's Thread.name does not reach the kernel here).
+        try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
         while true {
-            syncCondition.lock()
-            while committed.isEmpty {
-                if !syncCondition.wait(until: Date(timeIntervalSinceNow: idleLinger)), committed.isEmpty {
-                    syncerRunning = false
-                    syncCondition.unlock()
+            condition.lock()
+            while items.isEmpty {
+                if !condition.wait(until: Date(timeIntervalSinceNow: linger)), items.isEmpty {
+                    running = false
+                    condition.unlock()
                     return
                 }
             }
-            let batches = committed
-            committed.removeAll(keepingCapacity: true)
-            syncCondition.unlock()
-            var syncError: (any Error)?
-            if batches.contains(where: { $0.error == nil }) {
-                do { try store.makeDurable() } catch { syncError = error }
+            let taken: [Item]
+            if items.count <= most {
+                taken = items
+                items.removeAll(keepingCapacity: true)
+            } else {
+                taken = Array(items.prefix(most))
+                items.removeFirst(most)
             }
-            for batch in batches {
-                let error = batch.error ?? syncError
-                for job in batch.jobs { job.finish(error) }
-            }
+            condition.unlock()
+            handle(taken)
         }
     }
 }
