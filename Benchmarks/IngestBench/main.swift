@@ -3,6 +3,8 @@
 // Prints alerts/s and CPU per alert, to tell the engine's share of an HTTP request's cost.
 //
 //   swift run -c release klaxon-bench-ingest [alerts] [callers]
+//
+// KLAXON_INBOX and KLAXON_CHUNK set the store's inbox limit and move size (4096 and 512).
 import Foundation
 import KlaxonCore
 import KlaxonEngine
@@ -34,7 +36,7 @@ let team = Team(id: "bench", timeZone: utc, schedules: [Schedule(id: "primary", 
 let integration = Integration(name: "am", kind: .alertmanager, token: .literal("t"), team: "bench", ratePerSecond: 1e9, burst: 1e9)
 let settings = Settings(timeZone: utc, integrations: [integration], channels: [], urgency: UrgencyPolicy(high: [.p0, .p1, .p2, .p3, .p4], low: [], none: []))
 let config = Configuration(settings: settings, people: [person], teams: [team], playbooks: [], directory: dir)
-let store = try SQLiteStore(path: dir + "/bench.db")
+let store = try SQLiteStore(path: dir + "/bench.db", inboxLimit: Int(ProcessInfo.processInfo.environment["KLAXON_INBOX"] ?? "4096")!, mergeChunk: Int(ProcessInfo.processInfo.environment["KLAXON_CHUNK"] ?? "512")!)
 var quiet = Logger(label: "bench")
 quiet.logLevel = .critical
 let engine = IncidentService(store: store, clock: SystemClock(), runtime: Runtime(config: config), logger: quiet)

@@ -14,12 +14,13 @@ public final class SQLiteStore: IncidentStore {
     let walPath: String
 
     /// Opens (creating if needed) the database at `path` and migrates it. `inboxLimit`: how many
-    /// alert and timeline rows wait in the inbox tables before they move to the indexed ones.
+    /// alert and timeline rows wait in the inbox tables before they move to the indexed ones;
+    /// `mergeChunk`: how many rows one transaction moves at most (at least one incident's).
     public init(path: String, inboxLimit: Int = 4096, mergeChunk: Int = 512) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
-            // Sorts and statement journals in memory (the inbox merge sorts thousands of rows).
+            // Sorts and statement journals in memory, never in temporary files.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         pool = try DatabasePool(path: path, configuration: config)
@@ -124,6 +125,17 @@ public final class SQLiteStore: IncidentStore {
                 );
                 """)
         }
+        m.registerMigration("v5: inbox moves by incident") { db in
+            // The inbox moves one incident's rows at a time and deletes moved rows later, from
+            // the front (see `WriterState`): until then this says which rows already moved.
+            try db.execute(sql: """
+                CREATE TABLE inbox_merged (
+                    incident INTEGER PRIMARY KEY,
+                    alerts_through INTEGER NOT NULL DEFAULT 0,
+                    timeline_through INTEGER NOT NULL DEFAULT 0
+                );
+                """)
+        }
         return m
     }
 
@@ -181,7 +193,7 @@ public final class SQLiteStore: IncidentStore {
 
     /// Moves every inbox row to the indexed tables now (tests; the writer does it on its own).
     public func mergeInbox() async throws {
-        try await pool.write { db in try self.writer.merge(db, all: true) }
+        try await pool.write { db in try self.writer.mergeAll(db) }
     }
 
     public func nextTimerDue() async throws -> Date? {
@@ -302,175 +314,6 @@ func bindText(_ h: OpaquePointer, _ i: Int32, _ s: String) {
     }
 }
 
-/// State that only write transactions read and change; they run one at a time.
-///
-/// - Open incidents by key as last saved: the ingest path asks for one on every alert.
-/// - The inbox: new alert versions and timeline entries are appended to `alert_inbox` and
-///   `timeline_inbox` (rowid order only) and moved, oldest first, to `alerts` and `timeline`,
-///   whose indexes are keyed by incident. Committing a batch of alerts for many incidents then
-///   writes a few sequential pages rather than a page per index per alert, and the move writes
-///   each index page once for many rows. Once `inboxLimit` rows wait, each write transaction
-///   first moves `mergeChunk` alerts and as many timeline rows: bounded work, so no commit
-///   waits long behind a move. Reads see both parts.
-/// - Where each inbox alert is, the status it replaced in `alerts`, and each incident's count of
-///   firing alerts.
-///
-/// Any rollback forgets all of it; the next write transaction reads it back from the database.
-final class WriterState: @unchecked Sendable {
-    struct AlertKey: Hashable { let incident: Int; let fingerprint: String }
-    struct InboxAlert { var seq: Int64; var firing: Bool; var firingInAlerts: Bool }
-
-    let inboxLimit: Int
-    let mergeChunk: Int
-    private(set) var openByKey: [String: IncidentRecord] = [:]
-    /// nil: not known (at start and after a rollback); `load` reads it back.
-    private var inbox: [AlertKey: InboxAlert]?
-    /// Firing alerts of the incident counted in the inbox minus those it replaced in `alerts`.
-    private var firingDelta: [Int: Int] = [:]
-    /// Firing alerts of the incident in `alerts` (filled on demand).
-    private var mainFiring: [Int: Int] = [:]
-    private var timelineRows = 0
-    /// The last alert `alert(of:fingerprint:)` looked up in `alerts`, and its status there: the
-    /// ingest path looks an alert up and then saves it.
-    private var lastLookup: (key: AlertKey, status: AlertStatus?)?
-
-    init(inboxLimit: Int, mergeChunk: Int = 512) {
-        self.inboxLimit = max(0, inboxLimit)
-        self.mergeChunk = max(1, mergeChunk)
-    }
-
-    func rolledBack() {
-        openByKey.removeAll()
-        inbox = nil
-        mainFiring.removeAll()
-        lastLookup = nil
-    }
-
-    func lookedUp(incident: Int, fingerprint: String, status: AlertStatus?) {
-        lastLookup = (AlertKey(incident: incident, fingerprint: fingerprint), status)
-    }
-
-    func incidentSaved(_ incident: IncidentRecord) {
-        if incident.status == .resolved {
-            openByKey[incident.key] = nil
-        } else {
-            if openByKey.count >= 16_384 { openByKey.removeAll(keepingCapacity: true) }
-            openByKey[incident.key] = incident
-        }
-    }
-
-    /// At the start of every write transaction: knows the inbox, and moves part of it when full.
-    func maintain(_ db: Database) throws {
-        if inbox == nil { try load(db) }
-        if inbox!.count + timelineRows >= max(1, inboxLimit) { try merge(db, all: inboxLimit == 0) }
-    }
-
-    private func load(_ db: Database) throws {
-        var found: [AlertKey: InboxAlert] = [:]
-        var delta: [Int: Int] = [:]
-        try rows(db, "SELECT seq, incident, fingerprint, status FROM alert_inbox ORDER BY seq", { _ in }) { h in
-            let key = AlertKey(incident: Int(sqlite3_column_int64(h, 1)), fingerprint: columnText(h, 2) ?? "")
-            let firing = columnText(h, 3) == AlertStatus.firing.rawValue
-            found[key] = InboxAlert(seq: sqlite3_column_int64(h, 0), firing: firing, firingInAlerts: false)
-        }
-        for (key, a) in found {
-            let before = try mainStatus(db, key) == .firing
-            found[key]!.firingInAlerts = before
-            delta[key.incident, default: 0] += (a.firing ? 1 : 0) - (before ? 1 : 0)
-        }
-        inbox = found
-        firingDelta = delta
-        mainFiring = [:]
-        timelineRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timeline_inbox") ?? 0
-    }
-
-    /// Moves the oldest `mergeChunk` inbox alerts and timeline rows (`all`: every row) to the
-    /// indexed tables, in arrival order, in the current transaction. Everything in the indexed
-    /// tables stays older than everything in the inbox.
-    func merge(_ db: Database, all: Bool = false) throws {
-        if inbox == nil { try load(db) }
-        let limit = all ? -1 : mergeChunk
-        let alertCut = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM (SELECT seq FROM alert_inbox ORDER BY seq LIMIT ?)", arguments: [limit])
-        if let cut = alertCut {
-            try db.execute(sql: """
-                INSERT INTO alerts (incident, fingerprint, status, received_at, body)
-                    SELECT incident, fingerprint, status, received_at, body FROM alert_inbox WHERE seq <= ? ORDER BY seq
-                    ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body;
-                DELETE FROM alert_inbox WHERE seq <= ?;
-                """, arguments: [cut, cut])
-            for (key, a) in inbox! where a.seq <= cut {
-                let change = (a.firing ? 1 : 0) - (a.firingInAlerts ? 1 : 0)
-                firingDelta[key.incident, default: 0] -= change
-                if mainFiring[key.incident] != nil { mainFiring[key.incident]! += change }
-                inbox![key] = nil
-            }
-        }
-        let timelineCut = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM (SELECT id FROM timeline_inbox ORDER BY id LIMIT ?)", arguments: [limit])
-        if let cut = timelineCut {
-            try db.execute(sql: """
-                INSERT INTO timeline (incident, at, kind, actor, message)
-                    SELECT incident, at, kind, actor, message FROM timeline_inbox WHERE id <= ? ORDER BY id;
-                DELETE FROM timeline_inbox WHERE id <= ?;
-                """, arguments: [cut, cut])
-            timelineRows = max(0, timelineRows - db.changesCount)
-        }
-        lastLookup = nil
-    }
-
-    /// Firing alerts of the incident, the inbox's included.
-    func firingCount(_ db: Database, of incident: Int) throws -> Int {
-        if mainFiring[incident] == nil {
-            if mainFiring.count >= 16_384 { mainFiring.removeAll(keepingCapacity: true) }
-            mainFiring[incident] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alerts WHERE incident = ? AND status = 'firing'", arguments: [incident]) ?? 0
-        }
-        return mainFiring[incident]! + (firingDelta[incident] ?? 0)
-    }
-
-    private func mainStatus(_ db: Database, _ key: AlertKey) throws -> AlertStatus? {
-        var status: AlertStatus?
-        try rows(db, "SELECT status FROM alerts WHERE incident = ? AND fingerprint = ?", { h in
-            sqlite3_bind_int64(h, 1, Int64(key.incident))
-            bindText(h, 2, key.fingerprint)
-        }) { h in status = columnText(h, 0).flatMap(AlertStatus.init(rawValue:)) }
-        return status
-    }
-
-    func inboxSeq(incident: Int, fingerprint: String) -> Int64? {
-        inbox?[AlertKey(incident: incident, fingerprint: fingerprint)]?.seq
-    }
-
-
-    func save(_ db: Database, _ alert: StoredAlert, body: String) throws {
-        let key = AlertKey(incident: alert.incident, fingerprint: alert.alert.fingerprint)
-        let firing = alert.alert.status == .firing
-        if let existing = inbox?[key] {
-            try run(db, "UPDATE alert_inbox SET status = ?, received_at = ?, body = ? WHERE seq = ?") { h in
-                bindText(h, 1, alert.alert.status.rawValue)
-                sqlite3_bind_double(h, 2, alert.receivedAt.timeIntervalSince1970)
-                bindText(h, 3, body)
-                sqlite3_bind_int64(h, 4, existing.seq)
-            }
-            firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
-            inbox![key]!.firing = firing
-        } else {
-            let before: Bool
-            if let last = lastLookup, last.key == key { before = last.status == .firing } else { before = try mainStatus(db, key) == .firing }
-            lastLookup = nil
-            try run(db, "INSERT INTO alert_inbox (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, ?, ?)") { h in
-                sqlite3_bind_int64(h, 1, Int64(alert.incident))
-                bindText(h, 2, alert.alert.fingerprint)
-                bindText(h, 3, alert.alert.status.rawValue)
-                sqlite3_bind_double(h, 4, alert.receivedAt.timeIntervalSince1970)
-                bindText(h, 5, body)
-            }
-            inbox![key] = InboxAlert(seq: db.lastInsertedRowID, firing: firing, firingInAlerts: before)
-            firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (before ? 1 : 0)
-        }
-    }
-
-    func timelineAppended() { timelineRows += 1 }
-}
-
 /// `StoreTransaction` over one GRDB database access. Hot statements are prepared once per
 /// connection (GRDB's statement cache).
 struct SQLiteTransaction: StoreTransaction {
@@ -524,6 +367,11 @@ struct SQLiteTransaction: StoreTransaction {
         return try String.fetchAll(db, sql: sql, arguments: args).map(incidentRecord)
     }
 
+    /// SQL for the last alert and timeline row of incident ?1 moved out of the inbox: inbox
+    /// rows up to it are copies of rows in `alerts` and `timeline` (see `WriterState`).
+    private var alertsMoved: String { "IFNULL((SELECT alerts_through FROM inbox_merged WHERE incident = ?1), 0)" }
+    private var timelineMoved: String { "IFNULL((SELECT timeline_through FROM inbox_merged WHERE incident = ?1), 0)" }
+
     func alerts(of incident: Int) throws -> [StoredAlert] {
         // The indexed part in arrival order, each replaced by its newer inbox version; then
         // the alerts only the inbox has.
@@ -532,7 +380,7 @@ struct SQLiteTransaction: StoreTransaction {
             bodies.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
         }
         var newer: [(String, String)] = []
-        try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE incident = ? ORDER BY seq", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+        try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE incident = ?1 AND seq > \(alertsMoved) ORDER BY seq", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
             newer.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
         }
         if !newer.isEmpty {
@@ -552,7 +400,7 @@ struct SQLiteTransaction: StoreTransaction {
                 try rows(db, "SELECT body FROM alert_inbox WHERE seq = ?", { h in sqlite3_bind_int64(h, 1, seq) }) { h in body = columnText(h, 0) }
             }
         } else {
-            try rows(db, "SELECT body FROM alert_inbox WHERE incident = ? AND fingerprint = ? ORDER BY seq DESC LIMIT 1", { h in
+            try rows(db, "SELECT body FROM alert_inbox WHERE incident = ?1 AND fingerprint = ?2 AND seq > \(alertsMoved) ORDER BY seq DESC LIMIT 1", { h in
                 sqlite3_bind_int64(h, 1, Int64(incident)); bindText(h, 2, fingerprint)
             }) { h in body = columnText(h, 0) }
         }
@@ -579,7 +427,8 @@ struct SQLiteTransaction: StoreTransaction {
                 return .commit
             }
         } catch {
-            writer?.rolledBack()
+            // The transaction goes on without the savepoint's changes: so must the memory.
+            try writer?.reload(db)
             throw error
         }
         return result!
@@ -600,14 +449,14 @@ struct SQLiteTransaction: StoreTransaction {
             if let actor = e.actor { bindText(h, 4, actor) } else { sqlite3_bind_null(h, 4) }
             bindText(h, 5, e.message)
         }
-        writer.timelineAppended()
+        writer.timelineAppended(incident: e.incident, id: db.lastInsertedRowID)
     }
 
     func timeline(of incident: Int) throws -> [TimelineEntry] {
         // Everything in `timeline` is older than everything in the inbox.
         var out: [TimelineEntry] = []
         for sql in ["SELECT at, kind, actor, message FROM timeline WHERE incident = ? ORDER BY id",
-                    "SELECT at, kind, actor, message FROM timeline_inbox WHERE incident = ? ORDER BY id"] {
+                    "SELECT at, kind, actor, message FROM timeline_inbox WHERE incident = ?1 AND id > \(timelineMoved) ORDER BY id"] {
             try rows(db, sql, { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
                 out.append(TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: sqlite3_column_double(h, 0)), kind: columnText(h, 1) ?? "",
                                          actor: columnText(h, 2), message: columnText(h, 3) ?? ""))

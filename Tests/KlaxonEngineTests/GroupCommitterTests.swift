@@ -37,6 +37,10 @@ struct GroupCommitterTests {
                         try await committer.submit { tx in
                             try tx.save(IncidentRecord(number: i, key: "k\(i)", integration: "x", title: "t", severity: .p2, category: .other,
                                                        team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+                            // Alerts and timeline rows too: the store's memory of its inbox must
+                            // follow a caller's savepoint rolling back while the batch goes on.
+                            try tx.save(StoredAlert(incident: i, alert: Alert(fingerprint: "f\(i)", status: .firing, summary: "s"), severity: .p2, receivedAt: t0))
+                            try tx.append(TimelineEntry(incident: i, at: t0, kind: "note", actor: nil, message: "m\(i)"))
                             if i % 5 == 0 { throw Refused() }
                         }
                         return (i, true)
@@ -50,6 +54,11 @@ struct GroupCommitterTests {
         #expect(results.filter { !$0.value }.keys.sorted() == [5, 10, 15, 20])
         let stored = try await h.store.read { tx in try tx.incidents(statuses: nil, limit: 100).map(\.number).sorted() }
         #expect(stored == (1...20).filter { $0 % 5 != 0 })
+        for i in 1...20 {
+            let (alerts, timeline) = try await h.store.read { tx in (try tx.alerts(of: i).map(\.alert.fingerprint), try tx.timeline(of: i).map(\.message)) }
+            #expect(alerts == (i % 5 == 0 ? [] : ["f\(i)"]))
+            #expect(timeline == (i % 5 == 0 ? [] : ["m\(i)"]))
+        }
     }
 }
 

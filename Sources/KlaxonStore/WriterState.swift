@@ -1,0 +1,326 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import KlaxonCore
+import KlaxonEngine
+
+/// State that only write transactions read and change; they run one at a time.
+///
+/// - Open incidents by key as last saved: the ingest path asks for one on every alert.
+/// - The inbox: new alert versions and timeline entries are appended to `alert_inbox` and
+///   `timeline_inbox` (rowid order only, so a commit of alerts for many incidents writes a few
+///   sequential pages) and later moved to `alerts` and `timeline`, whose indexes are keyed by
+///   incident.
+/// - Moves go one incident at a time, all of its waiting rows at once, the incident with the
+///   most rows waiting first: its rows then share index pages, so a move writes about one index
+///   page per many rows instead of one per row. (Moving the oldest rows of every incident
+///   instead touched a page of each index per incident for two or three rows each, and cost
+///   half the engine's time.) Once `inboxLimit` rows wait, each write transaction first moves
+///   incidents until fewer wait or `mergeChunk` rows moved (at least one incident): bounded
+///   work, so no commit waits long behind a move.
+/// - A moved row is not deleted from the inbox then (deleting rows spread over many pages
+///   would write each page again): `inbox_merged` notes, per incident, the last alert and
+///   timeline row moved, and readers skip the inbox rows up to it. Rows are deleted in runs
+///   from the front, once every row before them moved; a mark goes with its last row. If one
+///   incident's old rows hold the front back for long, it is moved first.
+/// - For each waiting alert: where it is, the status it replaced in `alerts`; for each
+///   incident, its count of firing alerts.
+///
+/// Any rollback forgets all of it; the next write transaction reads it back from the database.
+final class WriterState: @unchecked Sendable {
+    struct AlertKey: Hashable { let incident: Int; let fingerprint: String }
+    struct InboxAlert { var seq: Int64; var firing: Bool; var firingInAlerts: Bool }
+    /// One incident's rows in the inbox not moved yet, oldest first.
+    struct Waiting { var fingerprints: [String] = []; var timeline: [Int64] = []; var count: Int { fingerprints.count + timeline.count } }
+
+    let inboxLimit: Int
+    let mergeChunk: Int
+    private(set) var openByKey: [String: IncidentRecord] = [:]
+    /// Alerts waiting in the inbox (not moved yet). nil: not known (at start and after a
+    /// rollback); `load` reads it back.
+    private var inbox: [AlertKey: InboxAlert]?
+    private var waiting: [Int: Waiting] = [:]
+    private var waitingRows = 0
+    /// Rows in the inbox tables, moved or not: they are deleted from the front.
+    private var physicalRows = 0
+    /// Every inbox row below these has been deleted.
+    private var alertFront: Int64 = 0
+    private var timelineFront: Int64 = 0
+    /// Firing alerts of the incident counted in the inbox minus those they replaced in `alerts`.
+    private var firingDelta: [Int: Int] = [:]
+    /// Firing alerts of the incident in `alerts` (filled on demand).
+    private var mainFiring: [Int: Int] = [:]
+    /// The last alert `alert(of:fingerprint:)` looked up in `alerts`, and its status there: the
+    /// ingest path looks an alert up and then saves it.
+    private var lastLookup: (key: AlertKey, status: AlertStatus?)?
+
+    init(inboxLimit: Int, mergeChunk: Int = 512) {
+        self.inboxLimit = max(0, inboxLimit)
+        self.mergeChunk = max(1, mergeChunk)
+    }
+
+    func rolledBack() {
+        openByKey.removeAll()
+        inbox = nil
+        waiting.removeAll()
+        mainFiring.removeAll()
+        lastLookup = nil
+    }
+
+    /// After a savepoint rolled back inside a transaction that goes on: what the memory said
+    /// may be undone, so it is read back from the transaction at once.
+    func reload(_ db: Database) throws {
+        rolledBack()
+        try load(db)
+    }
+
+    func lookedUp(incident: Int, fingerprint: String, status: AlertStatus?) {
+        lastLookup = (AlertKey(incident: incident, fingerprint: fingerprint), status)
+    }
+
+    func incidentSaved(_ incident: IncidentRecord) {
+        if incident.status == .resolved {
+            openByKey[incident.key] = nil
+        } else {
+            if openByKey.count >= 16_384 { openByKey.removeAll(keepingCapacity: true) }
+            openByKey[incident.key] = incident
+        }
+    }
+
+    /// At the start of every write transaction: knows the inbox, moves part of it when full and
+    /// deletes what moved from the front.
+    func maintain(_ db: Database) throws {
+        if inbox == nil { try load(db) }
+        if inboxLimit == 0 {
+            if waitingRows > 0 || physicalRows > 0 { try mergeAll(db) }
+            return
+        }
+        if waitingRows >= inboxLimit {
+            var moved = 0
+            repeat {
+                guard let (incident, w) = waiting.max(by: { $0.value.count < $1.value.count }) else { break }
+                moved += w.count
+                try move(db, incident)
+            } while waitingRows >= inboxLimit && moved < mergeChunk
+        }
+        // An incident whose old rows hold the front back while the inbox grows goes next.
+        var guardRounds = 0
+        while physicalRows >= 2 * inboxLimit + mergeChunk, guardRounds < 8, let incident = oldestWaiting() {
+            try move(db, incident)
+            try deleteFront(db)
+            guardRounds += 1
+        }
+        try deleteFront(db)
+    }
+
+    /// Moves every waiting row and empties the inbox tables (tests; inbox limit 0).
+    func mergeAll(_ db: Database) throws {
+        if inbox == nil { try load(db) }
+        for incident in waiting.keys.sorted() { try move(db, incident) }
+        try deleteFront(db)
+    }
+
+    private func load(_ db: Database) throws {
+        var marks: [Int: (alerts: Int64, timeline: Int64)] = [:]
+        try rows(db, "SELECT incident, alerts_through, timeline_through FROM inbox_merged", { _ in }) { h in
+            marks[Int(sqlite3_column_int64(h, 0))] = (sqlite3_column_int64(h, 1), sqlite3_column_int64(h, 2))
+        }
+        var found: [AlertKey: InboxAlert] = [:]
+        var byIncident: [Int: Waiting] = [:]
+        var physical = 0
+        var firstAlert: Int64?
+        try rows(db, "SELECT seq, incident, fingerprint, status FROM alert_inbox ORDER BY seq", { _ in }) { h in
+            let seq = sqlite3_column_int64(h, 0)
+            let incident = Int(sqlite3_column_int64(h, 1))
+            physical += 1
+            if firstAlert == nil { firstAlert = seq }
+            guard seq > marks[incident]?.alerts ?? 0 else { return }
+            let key = AlertKey(incident: incident, fingerprint: columnText(h, 2) ?? "")
+            let firing = columnText(h, 3) == AlertStatus.firing.rawValue
+            found[key] = InboxAlert(seq: seq, firing: firing, firingInAlerts: false)
+            byIncident[incident, default: Waiting()].fingerprints.append(key.fingerprint)
+        }
+        var firstTimeline: Int64?
+        try rows(db, "SELECT id, incident FROM timeline_inbox ORDER BY id", { _ in }) { h in
+            let id = sqlite3_column_int64(h, 0)
+            let incident = Int(sqlite3_column_int64(h, 1))
+            physical += 1
+            if firstTimeline == nil { firstTimeline = id }
+            guard id > marks[incident]?.timeline ?? 0 else { return }
+            byIncident[incident, default: Waiting()].timeline.append(id)
+        }
+        var delta: [Int: Int] = [:]
+        for (key, a) in found {
+            let before = try mainStatus(db, key) == .firing
+            found[key]!.firingInAlerts = before
+            delta[key.incident, default: 0] += (a.firing ? 1 : 0) - (before ? 1 : 0)
+        }
+        inbox = found
+        waiting = byIncident
+        waitingRows = byIncident.values.reduce(0) { $0 + $1.count }
+        physicalRows = physical
+        alertFront = firstAlert ?? 0
+        timelineFront = firstTimeline ?? 0
+        firingDelta = delta
+        mainFiring = [:]
+    }
+
+    /// Moves every waiting row of the incident to the indexed tables, in arrival order, and
+    /// notes how far it moved. Everything of the incident in the indexed tables stays older
+    /// than everything of it still waiting.
+    private func move(_ db: Database, _ incident: Int) throws {
+        guard let w = waiting.removeValue(forKey: incident) else { return }
+        waitingRows -= w.count
+        var lastAlert: Int64 = 0
+        if !w.fingerprints.isEmpty {
+            var seqs: [(Int64, AlertKey)] = []
+            seqs.reserveCapacity(w.fingerprints.count)
+            for fp in w.fingerprints {
+                let key = AlertKey(incident: incident, fingerprint: fp)
+                if let a = inbox?[key] { seqs.append((a.seq, key)) }
+            }
+            seqs.sort { $0.0 < $1.0 }
+            for (seq, key) in seqs {
+                try run(db, """
+                    INSERT INTO alerts (incident, fingerprint, status, received_at, body)
+                        SELECT incident, fingerprint, status, received_at, body FROM alert_inbox WHERE seq = ?
+                        ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body
+                    """) { h in sqlite3_bind_int64(h, 1, seq) }
+                let a = inbox![key]!
+                let change = (a.firing ? 1 : 0) - (a.firingInAlerts ? 1 : 0)
+                firingDelta[incident, default: 0] -= change
+                if mainFiring[incident] != nil { mainFiring[incident]! += change }
+                inbox![key] = nil
+                lastAlert = max(lastAlert, seq)
+            }
+            if firingDelta[incident] == 0 { firingDelta[incident] = nil }
+        }
+        for id in w.timeline {
+            try run(db, """
+                INSERT INTO timeline (incident, at, kind, actor, message)
+                    SELECT incident, at, kind, actor, message FROM timeline_inbox WHERE id = ?
+                """) { h in sqlite3_bind_int64(h, 1, id) }
+        }
+        try run(db, """
+            INSERT INTO inbox_merged (incident, alerts_through, timeline_through) VALUES (?, ?, ?)
+            ON CONFLICT(incident) DO UPDATE SET alerts_through = MAX(alerts_through, excluded.alerts_through),
+                                                timeline_through = MAX(timeline_through, excluded.timeline_through)
+            """) { h in
+            sqlite3_bind_int64(h, 1, Int64(incident))
+            sqlite3_bind_int64(h, 2, lastAlert)
+            sqlite3_bind_int64(h, 3, w.timeline.last ?? 0)
+        }
+        lastLookup = nil
+    }
+
+    /// The incident of the oldest row still waiting.
+    private func oldestWaiting() -> Int? {
+        var best: (Int64, Int)?
+        for (incident, w) in waiting {
+            if let id = w.timeline.first, best == nil || id < best!.0 { best = (id, incident) }
+        }
+        let oldestTimeline = best
+        var bestAlert: (Int64, Int)?
+        for (key, a) in inbox ?? [:] where bestAlert == nil || a.seq < bestAlert!.0 { bestAlert = (a.seq, key.incident) }
+        // Timeline rows and alerts count alike towards the inbox; move whichever front is further behind.
+        switch (oldestTimeline, bestAlert) {
+        case let (t?, a?): return (t.0 - timelineFront) >= (a.0 - alertFront) ? t.1 : a.1
+        case let (t?, nil): return t.1
+        case let (nil, a?): return a.1
+        default: return nil
+        }
+    }
+
+    /// Deletes the inbox rows in front of the oldest waiting one (all moved), and the marks
+    /// that no longer guard a row.
+    private func deleteFront(_ db: Database) throws {
+        guard physicalRows > waitingRows else { return }
+        var alertCut = Int64.max
+        for a in (inbox ?? [:]).values where a.seq < alertCut { alertCut = a.seq }
+        var timelineCut = Int64.max
+        for w in waiting.values { if let id = w.timeline.first, id < timelineCut { timelineCut = id } }
+        // Runs of at least 256 rows (or everything), not a few rows every transaction.
+        let alertRun = alertCut == .max || alertCut - alertFront >= 256
+        let timelineRun = timelineCut == .max || timelineCut - timelineFront >= 256
+        guard alertRun || timelineRun else { return }
+        if alertRun {
+            try run(db, "DELETE FROM alert_inbox WHERE seq < ?") { h in sqlite3_bind_int64(h, 1, alertCut) }
+            physicalRows -= db.changesCount
+            alertFront = alertCut == .max ? 0 : alertCut
+        }
+        if timelineRun {
+            try run(db, "DELETE FROM timeline_inbox WHERE id < ?") { h in sqlite3_bind_int64(h, 1, timelineCut) }
+            physicalRows -= db.changesCount
+            timelineFront = timelineCut == .max ? 0 : timelineCut
+        }
+        // A mark guards rows at or below it; with both fronts past it, none is left.
+        try run(db, "DELETE FROM inbox_merged WHERE alerts_through < ? AND timeline_through < ?") { h in
+            sqlite3_bind_int64(h, 1, alertCut == .max ? .max : alertFront)
+            sqlite3_bind_int64(h, 2, timelineCut == .max ? .max : timelineFront)
+        }
+        if physicalRows == 0 { alertFront = 0; timelineFront = 0 }
+    }
+
+    /// Firing alerts of the incident, the inbox's included.
+    func firingCount(_ db: Database, of incident: Int) throws -> Int {
+        if mainFiring[incident] == nil {
+            if mainFiring.count >= 16_384 { mainFiring.removeAll(keepingCapacity: true) }
+            mainFiring[incident] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alerts WHERE incident = ? AND status = 'firing'", arguments: [incident]) ?? 0
+        }
+        return mainFiring[incident]! + (firingDelta[incident] ?? 0)
+    }
+
+    private func mainStatus(_ db: Database, _ key: AlertKey) throws -> AlertStatus? {
+        var status: AlertStatus?
+        try rows(db, "SELECT status FROM alerts WHERE incident = ? AND fingerprint = ?", { h in
+            sqlite3_bind_int64(h, 1, Int64(key.incident))
+            bindText(h, 2, key.fingerprint)
+        }) { h in status = columnText(h, 0).flatMap(AlertStatus.init(rawValue:)) }
+        return status
+    }
+
+    /// Where the alert waits in the inbox, if it does.
+    func inboxSeq(incident: Int, fingerprint: String) -> Int64? {
+        inbox?[AlertKey(incident: incident, fingerprint: fingerprint)]?.seq
+    }
+
+    func save(_ db: Database, _ alert: StoredAlert, body: String) throws {
+        let key = AlertKey(incident: alert.incident, fingerprint: alert.alert.fingerprint)
+        let firing = alert.alert.status == .firing
+        if let existing = inbox?[key] {
+            try run(db, "UPDATE alert_inbox SET status = ?, received_at = ?, body = ? WHERE seq = ?") { h in
+                bindText(h, 1, alert.alert.status.rawValue)
+                sqlite3_bind_double(h, 2, alert.receivedAt.timeIntervalSince1970)
+                bindText(h, 3, body)
+                sqlite3_bind_int64(h, 4, existing.seq)
+            }
+            firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
+            inbox![key]!.firing = firing
+        } else {
+            let before: Bool
+            if let last = lastLookup, last.key == key { before = last.status == .firing } else { before = try mainStatus(db, key) == .firing }
+            lastLookup = nil
+            try run(db, "INSERT INTO alert_inbox (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, ?, ?)") { h in
+                sqlite3_bind_int64(h, 1, Int64(alert.incident))
+                bindText(h, 2, alert.alert.fingerprint)
+                bindText(h, 3, alert.alert.status.rawValue)
+                sqlite3_bind_double(h, 4, alert.receivedAt.timeIntervalSince1970)
+                bindText(h, 5, body)
+            }
+            let seq = db.lastInsertedRowID
+            inbox![key] = InboxAlert(seq: seq, firing: firing, firingInAlerts: before)
+            firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (before ? 1 : 0)
+            waiting[key.incident, default: Waiting()].fingerprints.append(key.fingerprint)
+            waitingRows += 1
+            physicalRows += 1
+            if alertFront == 0 { alertFront = seq }
+        }
+    }
+
+    func timelineAppended(incident: Int, id: Int64) {
+        waiting[incident, default: Waiting()].timeline.append(id)
+        waitingRows += 1
+        physicalRows += 1
+        if timelineFront == 0 { timelineFront = id }
+    }
+}
