@@ -43,6 +43,8 @@ final class WriterState: @unchecked Sendable {
     private var waitingRows = 0
     /// Rows in the inbox tables, moved or not: they are deleted from the front.
     private var physicalRows = 0
+    /// A move happened since the front was last looked for (only a move can advance it).
+    private var movedSinceFront = true
     /// Every inbox row below these has been deleted.
     private var alertFront: Int64 = 0
     private var timelineFront: Int64 = 0
@@ -156,6 +158,7 @@ final class WriterState: @unchecked Sendable {
             delta[key.incident, default: 0] += (a.firing ? 1 : 0) - (before ? 1 : 0)
         }
         inbox = found
+        movedSinceFront = true
         waiting = byIncident
         waitingRows = byIncident.values.reduce(0) { $0 + $1.count }
         physicalRows = physical
@@ -171,6 +174,7 @@ final class WriterState: @unchecked Sendable {
     private func move(_ db: Database, _ incident: Int) throws {
         guard let w = waiting.removeValue(forKey: incident) else { return }
         waitingRows -= w.count
+        movedSinceFront = true
         var lastAlert: Int64 = 0
         if !w.fingerprints.isEmpty {
             var seqs: [(Int64, AlertKey)] = []
@@ -234,7 +238,8 @@ final class WriterState: @unchecked Sendable {
     /// Deletes the inbox rows in front of the oldest waiting one (all moved), and the marks
     /// that no longer guard a row.
     private func deleteFront(_ db: Database) throws {
-        guard physicalRows > waitingRows else { return }
+        guard physicalRows > waitingRows, movedSinceFront else { return }
+        movedSinceFront = false
         var alertCut = Int64.max
         for a in (inbox ?? [:]).values where a.seq < alertCut { alertCut = a.seq }
         var timelineCut = Int64.max
@@ -242,6 +247,7 @@ final class WriterState: @unchecked Sendable {
         // Runs of at least 256 rows (or everything), not a few rows every transaction.
         let alertRun = alertCut == .max || alertCut - alertFront >= 256
         let timelineRun = timelineCut == .max || timelineCut - timelineFront >= 256
+        // Not yet: the front cannot move before the next move does.
         guard alertRun || timelineRun else { return }
         if alertRun {
             try run(db, "DELETE FROM alert_inbox WHERE seq < ?") { h in sqlite3_bind_int64(h, 1, alertCut) }
