@@ -404,6 +404,10 @@ struct SQLiteTransaction: StoreTransaction {
                 sqlite3_bind_int64(h, 1, Int64(incident)); bindText(h, 2, fingerprint)
             }) { h in body = columnText(h, 0) }
         }
+        if body == nil, let writer, try !writer.mayBeInMain(db, incident: incident, fingerprint: fingerprint) {
+            writer.lookedUp(incident: incident, fingerprint: fingerprint, status: nil)
+            return nil
+        }
         if body == nil {
             var status: AlertStatus?
             try rows(db, "SELECT body, status FROM alerts WHERE incident = ? AND fingerprint = ?", { h in

@@ -52,6 +52,11 @@ final class WriterState: @unchecked Sendable {
     private var firingDelta: [Int: Int] = [:]
     /// Firing alerts of the incident in `alerts` (filled on demand).
     private var mainFiring: [Int: Int] = [:]
+    /// Per incident, the hashes of the fingerprints it has in `alerts` (read on first use, then
+    /// kept up by moves): an alert whose hash is missing is new there, so the ingest path need
+    /// not look for it. A hash that is there may still be another fingerprint's; then it looks.
+    private var mainFingerprints: [Int: Set<Int>] = [:]
+    private var mainFingerprintCount = 0
     /// The last alert `alert(of:fingerprint:)` looked up in `alerts`, and its status there: the
     /// ingest path looks an alert up and then saves it.
     private var lastLookup: (key: AlertKey, status: AlertStatus?)?
@@ -66,7 +71,23 @@ final class WriterState: @unchecked Sendable {
         inbox = nil
         waiting.removeAll()
         mainFiring.removeAll()
+        mainFingerprints.removeAll()
+        mainFingerprintCount = 0
         lastLookup = nil
+    }
+
+    /// False when the incident certainly has no alert with this fingerprint in `alerts`.
+    func mayBeInMain(_ db: Database, incident: Int, fingerprint: String) throws -> Bool {
+        if mainFingerprints[incident] == nil {
+            if mainFingerprintCount >= 1_000_000 { mainFingerprints.removeAll(); mainFingerprintCount = 0 }
+            var hashes = Set<Int>()
+            try rows(db, "SELECT fingerprint FROM alerts WHERE incident = ?", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+                hashes.insert((columnText(h, 0) ?? "").hashValue)
+            }
+            mainFingerprints[incident] = hashes
+            mainFingerprintCount += hashes.count
+        }
+        return mainFingerprints[incident]!.contains(fingerprint.hashValue)
     }
 
     /// After a savepoint rolled back inside a transaction that goes on: what the memory said
@@ -190,6 +211,7 @@ final class WriterState: @unchecked Sendable {
                         SELECT incident, fingerprint, status, received_at, body FROM alert_inbox WHERE seq = ?
                         ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body
                     """) { h in sqlite3_bind_int64(h, 1, seq) }
+                if mainFingerprints[incident]?.insert(key.fingerprint.hashValue).inserted == true { mainFingerprintCount += 1 }
                 let a = inbox![key]!
                 let change = (a.firing ? 1 : 0) - (a.firingInAlerts ? 1 : 0)
                 firingDelta[incident, default: 0] -= change
