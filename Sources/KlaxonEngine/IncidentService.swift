@@ -57,8 +57,10 @@ public final class IncidentService: Sendable {
         let now = clock.now
         let logger = self.logger
         let counters = IngestCounters.for(integration.name)
+        // Classified here, on the caller's thread: the writer thread is the one that runs serially.
+        let classified = batch.alerts.map { ($0, snapshot.classifier.classify($0, integrationTeam: integration.team)) }
         committer.submit({ tx in
-            try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, now: now, logger: logger)
+            try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, classified: classified, now: now, logger: logger)
         }, completion: { [self] result in
             switch result {
             case .failure(let error):
@@ -79,10 +81,9 @@ public final class IncidentService: Sendable {
     }
 
     static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: Integration, batch: AlertBatch,
-                       now: Date, logger: Logger) throws -> (ids: [String], opened: IncidentRecord?, wake: Bool) {
+                       classified: [(Alert, Classification)], now: Date, logger: Logger) throws -> (ids: [String], opened: IncidentRecord?, wake: Bool) {
         let config = snapshot.config
         let key = IncidentRecord.key(integration: integration.name, groupKey: batch.groupKey)
-        let classified = batch.alerts.map { ($0, snapshot.classifier.classify($0, integrationTeam: integration.team)) }
         let writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
 
         guard var incident = try tx.openIncident(key: key) else {
