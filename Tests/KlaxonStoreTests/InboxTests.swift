@@ -251,3 +251,42 @@ struct MigrationV4Tests {
         #expect(try await store.write { tx in try tx.firingAlertCount(of: 1) } == 2)
     }
 }
+
+/// A database written by the previous release (schema v4, rows waiting in the inbox) opens with
+/// every waiting row counted and moves them as this release does.
+struct MigrationV5Tests {
+    @Test func aVersion4InboxIsReadBackAndMoved() async throws {
+        let db = TempDB()
+        do {
+            let pool = try DatabasePool(path: db.path)
+            try SQLiteStore.migrator.migrate(pool, upTo: "v4: inbox tables")
+            try await pool.write { db in
+                let incident = IncidentRecord(number: 1, key: "k", integration: "x", title: "t", severity: .p2, category: .other,
+                                              team: "t", policy: nil, playbook: nil, openedAt: Date(timeIntervalSince1970: 0))
+                try db.execute(sql: "INSERT INTO incidents (number, key, status, opened_at, body) VALUES (1, 'k', 'open', 0, ?)",
+                               arguments: [String(decoding: try JSONEncoder().encode(incident), as: UTF8.self)])
+                // One alert already moved by v4 (in `alerts`), a newer version of it and a new one waiting.
+                for (table, fp, status, summary) in [("alerts", "a", "firing", "a1"), ("alert_inbox", "a", "resolved", "a2"), ("alert_inbox", "b", "firing", "b1")] {
+                    let body = StoredAlertJSON.encode(StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: AlertStatus(rawValue: status)!, summary: summary),
+                                                                  severity: .p2, receivedAt: Date(timeIntervalSince1970: 0)))
+                    try db.execute(sql: "INSERT INTO \(table) (incident, fingerprint, status, received_at, body) VALUES (1, ?, ?, 0, ?)", arguments: [fp, status, body])
+                }
+                try db.execute(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (1, 0, 'note', NULL, 'first')")
+                try db.execute(sql: "INSERT INTO timeline_inbox (incident, at, kind, actor, message) VALUES (1, 0, 'note', NULL, 'second')")
+            }
+        }
+        let store = try SQLiteStore(path: db.path, inboxLimit: 3, mergeChunk: 1)
+        @Sendable func read(_ tx: any StoreTransaction) throws -> ([String], [String], Int) {
+            (try tx.alerts(of: 1).map { "\($0.alert.fingerprint)=\($0.alert.summary)" }, try tx.timeline(of: 1).map(\.message), try tx.firingAlertCount(of: 1))
+        }
+        #expect(try await store.read(read) == (["a=a2", "b=b1"], ["first", "second"], 1))
+        #expect(try await store.write(read) == (["a=a2", "b=b1"], ["first", "second"], 1))
+        // Three rows wait: the next write moves them (and adds its own).
+        try await store.write { tx in
+            try tx.append(TimelineEntry(incident: 1, at: Date(timeIntervalSince1970: 1), kind: "note", actor: nil, message: "third"))
+        }
+        let moved = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT fingerprint || '=' || status FROM alerts ORDER BY rowid") }
+        #expect(moved == ["a=resolved", "b=firing"])
+        #expect(try await store.read(read) == (["a=a2", "b=b1"], ["first", "second", "third"], 1))
+    }
+}
