@@ -1,4 +1,3 @@
-import Atomics
 import Foundation
 import Hummingbird
 import KlaxonCore
@@ -172,16 +171,20 @@ final class IngestCore: Sendable {
 
     let engine: IncidentService
     let logger: Logger
-    /// Requests `IngestFastPath` answered (the tests read it to know which path answered).
-    let fastPathAnswers = ManagedAtomic<Int>(0)
+    /// Requests `IngestFastPath` answered, on the event loop rather than through the router
+    /// (`klaxon_http_ingest_fast_path_total`).
+    let fastPathAnswers: Counter
     private let limiter = RateLimiter()
     private let table = Locked<(integrations: [Integration], entries: [IngestEntry])>(([], []))
     private let unknownUnauthorized = IngestCore.counter("unknown", "unauthorized")
     private let unknownInvalid = IngestCore.counter("unknown", "invalid")
 
-    init(engine: IncidentService, logger: Logger) {
+    /// `metrics` makes the fast-path counter: the metrics system's by default; a test gives its
+    /// own, to read its server's count alone.
+    init(engine: IncidentService, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.engine = engine
         self.logger = logger
+        fastPathAnswers = Counter(label: "klaxon_http_ingest_fast_path_total", factory: metrics)
     }
 
     static func counter(_ integration: String, _ outcome: String) -> Counter {

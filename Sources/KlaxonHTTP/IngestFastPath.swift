@@ -1,4 +1,3 @@
-import Atomics
 import Foundation
 import HTTPTypes
 import KlaxonCore
@@ -235,7 +234,7 @@ final class IngestFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Writing the answer
 
     private func respond(_ reply: IngestReply, context: ChannelHandlerContext) {
-        core.fastPathAnswers.wrappingIncrement(ordering: .relaxed)
+        core.fastPathAnswers.increment()
         body = nil
         if gathered.capacity > 64 * 1024 { gathered = context.channel.allocator.buffer(capacity: 0) }
         var fields = reply.headers ?? HTTPFields()

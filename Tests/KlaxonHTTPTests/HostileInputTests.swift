@@ -118,6 +118,7 @@ struct APITests {
             let text = String(buffer: m.body)
             #expect(text.contains("klaxon_alerts_received_total"))
             #expect(text.contains("klaxon_incidents_opened_total"))
+            #expect(text.contains("\nklaxon_http_ingest_fast_path_total "), "\(text)")
             let names = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.map { $0.split(separator: "{").first.map(String.init) ?? "" }
             #expect(names.allSatisfy { $0.hasPrefix("klaxon_") }, "\(names)")
         }

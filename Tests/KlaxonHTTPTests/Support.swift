@@ -62,8 +62,11 @@ final class HTTPHarness: @unchecked Sendable {
     let store: SQLiteStore
     let engine: IncidentService
 
-    /// The ingest rules of `server()`; `fastPathAnswers` tells how many requests skipped the router.
+    /// The ingest rules of `server()`.
     let ingest: IngestCore
+    /// What `server()` serves on `/metrics`: this harness's `klaxon_http_ingest_fast_path_total`
+    /// alone, so concurrent tests each read their own (the process-wide counters are in `testRegistry`).
+    let metrics = PrometheusCollectorRegistry()
 
     /// `prefix` goes before every integration name, so a test can read its own request counters.
     init(now: Date = Date(timeIntervalSince1970: 1_795_420_830), prefix: String = "") throws {
@@ -89,7 +92,7 @@ final class HTTPHarness: @unchecked Sendable {
         let team = Team(id: "ml-platform", timeZone: TimeZone(identifier: "Europe/Berlin")!, schedules: [], policies: [policy])
         let config = Configuration(settings: settings, people: people, teams: [team], playbooks: [], directory: dir)
         engine = IncidentService(store: store, clock: clock, runtime: Runtime(config: config))
-        ingest = IngestCore(engine: engine, logger: Logger(label: "klaxon.http.test"))
+        ingest = IngestCore(engine: engine, logger: Logger(label: "klaxon.http.test"), metrics: PrometheusMetricsFactory(registry: metrics))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
@@ -100,7 +103,7 @@ final class HTTPHarness: @unchecked Sendable {
 
     /// The server as `klaxon serve` builds it (fast path included), for `.live` tests.
     func server() -> some ApplicationProtocol {
-        buildApplication(HTTPDependencies(engine: engine, metrics: testRegistry), ingest: ingest, host: "localhost", port: 0)
+        buildApplication(HTTPDependencies(engine: engine, metrics: metrics), ingest: ingest, host: "localhost", port: 0)
     }
 
     /// How many incidents, alerts, timeline lines, timers and messages the store holds.
