@@ -89,28 +89,34 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Benchmarks/IngestBench"),
 
+        // Helpers several test targets share (a loopback Hummingbird server, repository paths);
+        // only test targets depend on it.
+        .target(name: "KlaxonTestSupport", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], path: "Tests/KlaxonTestSupport"),
+
         .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore"]),
-        .testTarget(name: "KlaxonConfigTests", dependencies: ["KlaxonConfig", "KlaxonCore"],
+        .testTarget(name: "KlaxonConfigTests", dependencies: ["KlaxonConfig", "KlaxonCore", "KlaxonTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KlaxonEngineTests", dependencies: ["KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig"]),
         .testTarget(name: "KlaxonStoreTests", dependencies: ["KlaxonStore", "KlaxonEngine", "KlaxonCore"]),
         .testTarget(name: "KlaxonCurlTests", dependencies: [
-            "KlaxonCurl",
+            "KlaxonCurl", "KlaxonTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "KlaxonDeliveryTests", dependencies: [
-            "KlaxonDelivery", "KlaxonEngine", "KlaxonCore", "KlaxonCurl",
+            "KlaxonDelivery", "KlaxonEngine", "KlaxonCore", "KlaxonCurl", "KlaxonTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "KlaxonHTTPTests", dependencies: [
-            "KlaxonHTTP", "KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig",
+            "KlaxonHTTP", "KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig", "KlaxonTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "KlaxonEndToEndTests", dependencies: [
-            "KlaxonCurl",
+            "KlaxonCurl", "KlaxonTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

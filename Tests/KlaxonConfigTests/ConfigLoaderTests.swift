@@ -1,13 +1,13 @@
 import Foundation
 import Testing
 import KlaxonCore
+import KlaxonTestSupport
 @testable import KlaxonConfig
 
 /// Copies a fixture folder to a fresh temporary directory.
 final class ConfigFolder {
     let dir = NSTemporaryDirectory() + "klaxon-config-" + UUID().uuidString
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     init(copying source: String = ConfigFolder.fixtures + "/base") throws {
         try FileManager.default.copyItem(atPath: source, toPath: dir)
@@ -31,7 +31,7 @@ struct ConfigLoaderTests {
                           "SLACK_SIGNING_SECRET": "sign", "KLAXON_CALENDAR_SECRET": "cal", "SMTP_USER": "u", "SMTP_PASSWORD": "p"]
 
     @Test func theShippedExamplePassesLintWithNoSecretSet() throws {
-        let r = ConfigLoader(environment: [:]).load(configPath: ConfigFolder.repo + "/klaxon.yaml")
+        let r = ConfigLoader(environment: [:]).load(configPath: repositoryRoot.path + "/klaxon.yaml")
         #expect(r.errors.isEmpty, "\(r.errors)")
         let c = try r.get()
         #expect(c.people.count >= 3)
@@ -43,7 +43,7 @@ struct ConfigLoaderTests {
     }
 
     @Test func theShippedExampleResolvesSecretsFromTheEnvironment() throws {
-        let r = ConfigLoader(environment: Self.fullEnv).load(configPath: ConfigFolder.repo + "/klaxon.yaml")
+        let r = ConfigLoader(environment: Self.fullEnv).load(configPath: repositoryRoot.path + "/klaxon.yaml")
         let c = try r.get()
         #expect(c.settings.integrations.first?.token.value == "am-test-token")
         #expect(c.settings.channel(named: "slack")?.missingSecrets == [])

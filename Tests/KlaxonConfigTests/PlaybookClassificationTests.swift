@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 import KlaxonCore
+import KlaxonTestSupport
 @testable import KlaxonConfig
 
 /// The shipped playbooks, classified: an alert that must match each, one that must not, and the
 /// severity boundaries of the P0–P4 definitions.
 struct PlaybookClassificationTests {
     static let config: Configuration = {
-        try! ConfigLoader(environment: [:]).load(configPath: ConfigFolder.repo + "/klaxon.yaml").get()
+        try! ConfigLoader(environment: [:]).load(configPath: repositoryRoot.path + "/klaxon.yaml").get()
     }()
 
     struct Case: Sendable, CustomStringConvertible {

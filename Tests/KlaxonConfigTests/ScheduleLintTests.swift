@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import KlaxonCore
+import KlaxonTestSupport
 @testable import KlaxonConfig
 
 /// `klaxon lint` on schedules: gaps in the next 28 days, overlapping overrides, a `replaces` naming
@@ -72,7 +73,7 @@ struct ConfigScheduleLintTests {
     }
 
     @Test func theShippedExampleAndTheBaseFixtureHaveNoScheduleFindings() throws {
-        for path in [ConfigFolder.repo + "/klaxon.yaml", ConfigFolder.fixtures + "/base/klaxon.yaml"] {
+        for path in [repositoryRoot.path + "/klaxon.yaml", ConfigFolder.fixtures + "/base/klaxon.yaml"] {
             let r = ConfigLoader(environment: ConfigLoaderTests.fullEnv).load(configPath: path, now: Self.now)
             #expect(r.errors.isEmpty, "\(r.errors)")
             #expect(!r.diagnostics.contains { $0.message.contains("schedule") }, "\(r.diagnostics)")

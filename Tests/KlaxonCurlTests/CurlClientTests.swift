@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KlaxonTestSupport
 import Testing
 @testable import KlaxonCurl
 

@@ -1,61 +1,11 @@
 import Foundation
-import Hummingbird
 @testable import KlaxonCurl
-
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// Request context that also carries the client's port, so tests can tell connections apart.
-struct TestContext: RequestContext {
-    var coreContext: CoreRequestContextStorage
-    let peerPort: Int?
-
-    init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        peerPort = source.channel.remoteAddress?.port
-    }
-}
-
-/// Runs a real Hummingbird server on 127.0.0.1 with an OS-chosen port for the duration of `body`.
-func withServer<T: Sendable>(
-    _ routes: (Router<TestContext>) -> Void,
-    _ body: @Sendable (Int) async throws -> T
-) async throws -> T {
-    let router = Router(context: TestContext.self)
-    routes(router)
-    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    var app = Application(
-        router: router,
-        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }
-    )
-    // Stopping by cancellation makes the server log "Waiting on child channel: CancellationError()".
-    app.logger.logLevel = .critical
-    return try await withThrowingTaskGroup(of: Void.self) { [app] group in
-        group.addTask {
-            defer { portContinuation.finish() }
-            try await app.run()
-        }
-        guard let port = await ports.first(where: { _ in true }), port > 0 else {
-            group.cancelAll()
-            throw ServerDidNotStart()
-        }
-        do {
-            let result = try await body(port)
-            group.cancelAll()
-            return result
-        } catch {
-            group.cancelAll()
-            throw error
-        }
-    }
-}
-
-struct ServerDidNotStart: Error {}
 
 /// A one-shot latch handlers can wait on; `open()` releases every waiter, now and later.
 final class Gate: Sendable {

@@ -4,6 +4,7 @@ import Testing
 import KlaxonCore
 import KlaxonCurl
 import KlaxonEngine
+import KlaxonTestSupport
 @testable import KlaxonDelivery
 
 /// What the fake Slack Web API received.
@@ -21,7 +22,7 @@ struct SlackNotifierTests {
     }
 
     /// A fake Slack Web API that logs each call and answers `answer`.
-    func fakeSlack(_ log: SlackLog, answer: String) -> (Router<BasicRequestContext>) -> Void {
+    func fakeSlack(_ log: SlackLog, answer: String) -> (Router<TestContext>) -> Void {
         { router in
             router.post("/api/:method") { req, ctx in
                 var req = req

@@ -1,29 +1,6 @@
 import Foundation
-import Hummingbird
 import KlaxonCore
 import KlaxonEngine
-
-/// Runs a real Hummingbird server on 127.0.0.1 with an OS-chosen port for the duration of `body`.
-func withServer<T: Sendable>(_ routes: (Router<BasicRequestContext>) -> Void, _ body: @Sendable (Int) async throws -> T) async throws -> T {
-    let router = Router(context: BasicRequestContext.self)
-    routes(router)
-    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    var app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                          onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) })
-    app.logger.logLevel = .critical
-    return try await withThrowingTaskGroup(of: Void.self) { [app] group in
-        group.addTask {
-            defer { portContinuation.finish() }
-            try await app.run()
-        }
-        guard let port = await ports.first(where: { _ in true }), port > 0 else {
-            group.cancelAll()
-            throw CancellationError()
-        }
-        defer { group.cancelAll() }
-        return try await body(port)
-    }
-}
 
 /// A page for `INC-1` as the delivery service would prepare it.
 func samplePage(status: IncidentStatus = .triggered, summary: String = "fraud-detector accuracy dropped 62% <!channel> & more",

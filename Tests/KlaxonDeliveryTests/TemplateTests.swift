@@ -2,14 +2,13 @@ import Foundation
 import Testing
 import KlaxonCore
 import KlaxonEngine
+import KlaxonTestSupport
 @testable import KlaxonDelivery
 
 struct TemplateTests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
     @Test func theShippedTemplatesAreCopiesOfTheDefaults() throws {
         for (name, text) in DefaultTemplates.all {
-            let file = try String(contentsOfFile: "\(Self.repo)/Templates/\(name).mustache", encoding: .utf8)
+            let file = try String(contentsOfFile: "\(repositoryRoot.path)/Templates/\(name).mustache", encoding: .utf8)
             #expect(file == text, "Templates/\(name).mustache differs from the built-in default")
         }
     }

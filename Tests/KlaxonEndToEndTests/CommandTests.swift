@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonTestSupport
 import Testing
 
 /// Runs `klaxon` with arguments; returns exit code, stdout and stderr.
@@ -22,7 +23,7 @@ func runKlaxon(_ args: [String], env: [String: String] = [:], unset: [String] = 
 
 @Suite(.serialized)
 struct CommandTests {
-    static let config = ServeTests.repo.appendingPathComponent("klaxon.yaml").path
+    static let config = repositoryRoot.appendingPathComponent("klaxon.yaml").path
 
     @Test(arguments: ["page.slack", "page.email", "executive-briefing.slack", "executive-briefing.email", "customer-notice.slack",
                       "customer-notice.email", "technical-update.slack", "technical-update.email", "escalation-exhausted.slack", "post-incident-review.md"])
@@ -35,11 +36,11 @@ struct CommandTests {
     }
 
     @Test func classifyAndPlaybookShow() throws {
-        let fixture = ServeTests.fixtures.appendingPathComponent("alertmanager/firing-accuracy-drop-2-alerts.json").path
+        let fixture = sharedFixtures.appendingPathComponent("alertmanager/firing-accuracy-drop-2-alerts.json").path
         let (code, out, _) = try runKlaxon(["classify", "--alert", fixture, "--config", Self.config])
         #expect(code == 0)
         #expect(out.contains("playbook: model-accuracy-degradation   severity: P0"))
-        let json = try runKlaxon(["classify", "--alert", ServeTests.fixtures.appendingPathComponent("pagerduty/trigger-drift.json").path, "--json", "--config", Self.config])
+        let json = try runKlaxon(["classify", "--alert", sharedFixtures.appendingPathComponent("pagerduty/trigger-drift.json").path, "--json", "--config", Self.config])
         let o = try JSONSerialization.jsonObject(with: Data(json.1.utf8)) as? [String: Any]
         #expect(o?["format"] as? String == "pagerduty")
         #expect((o?["alerts"] as? [[String: Any]])?.first?["playbook"] as? String == "model-drift")

@@ -1,5 +1,6 @@
 import Foundation
 import KlaxonCurl
+import KlaxonTestSupport
 import Testing
 
 /// The binary is killed hard while pages are owed and started again an hour later: each owed
@@ -22,7 +23,7 @@ struct RestartTests {
             // First life: the alert is committed, the page to Alice fails once (Slack answers 503).
             let first = try KlaxonProcess(binary: ServeTests.binary, arguments: args + ["--virtual-clock-start", t0], environment: env)
             let port1 = try await first.port()
-            let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: ServeTests.fixtures.appendingPathComponent("alertmanager/firing-gpu-memory.json"))) as! [String: Any]
+            let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: sharedFixtures.appendingPathComponent("alertmanager/firing-gpu-memory.json"))) as! [String: Any]
             let r = try await curl.perform(KlaxonCurl.HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port1)/v1/alerts/alertmanager",
                 headers: [("Authorization", "Bearer am-test-token"), ("Content-Type", "application/json")],
                 body: Array(try JSONSerialization.data(withJSONObject: fixture["body"]!))))

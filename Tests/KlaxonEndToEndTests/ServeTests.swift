@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import KlaxonCurl
+import KlaxonTestSupport
 import Testing
 
 /// End to end: the real `klaxon` binary on a loopback port, a local fake Slack Web API, a real
@@ -9,8 +10,6 @@ import Testing
 /// moved past `escalate_after`.
 @Suite(.serialized)
 struct ServeTests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = repo.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
     static let secret = "e2e-signing-secret"
 
     /// The `klaxon` binary built beside this test bundle.
@@ -22,7 +21,7 @@ struct ServeTests {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             dir = dir.deletingLastPathComponent()
         }
-        return repo.appendingPathComponent(".build/debug/klaxon").path
+        return repositoryRoot.appendingPathComponent(".build/debug/klaxon").path
     }
 
     func writeConfig(in dir: String, slackPort: Int) throws {
@@ -84,7 +83,7 @@ struct ServeTests {
             let base = "http://127.0.0.1:\(port)"
 
             // Alertmanager's webhook, as captured.
-            let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures.appendingPathComponent("alertmanager/firing-accuracy-drop-2-alerts.json"))) as! [String: Any]
+            let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: sharedFixtures.appendingPathComponent("alertmanager/firing-accuracy-drop-2-alerts.json"))) as! [String: Any]
             let body = try JSONSerialization.data(withJSONObject: fixture["body"]!)
             let r1 = try await curl.perform(KlaxonCurl.HTTPRequest(method: "POST", url: base + "/v1/alerts/alertmanager",
                                                                   headers: [("Authorization", "Bearer am-test-token"), ("Content-Type", "application/json")], body: Array(body)))
@@ -102,7 +101,7 @@ struct ServeTests {
             #expect(blocks.contains("Acknowledge"))
 
             // A second incident nobody acknowledges.
-            let gpu = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures.appendingPathComponent("alertmanager/firing-gpu-memory.json"))) as! [String: Any]
+            let gpu = try JSONSerialization.jsonObject(with: Data(contentsOf: sharedFixtures.appendingPathComponent("alertmanager/firing-gpu-memory.json"))) as! [String: Any]
             let r2 = try await curl.perform(KlaxonCurl.HTTPRequest(method: "POST", url: base + "/v1/alerts/alertmanager",
                                                                   headers: [("Authorization", "Bearer am-test-token"), ("Content-Type", "application/json")],
                                                                   body: Array(try JSONSerialization.data(withJSONObject: gpu["body"]!))))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KlaxonTestSupport
 
 /// A value behind a lock.
 final class Box<T>: @unchecked Sendable {
@@ -63,36 +64,24 @@ final class FakeSlack: @unchecked Sendable {
     struct Timeout: Error {}
 
     func run<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
-        let router = Router(context: BasicRequestContext.self)
-        router.post("/api/:method") { [self] req, ctx in
-            var req = req
-            let data = try await req.collectBody(upTo: 1 << 20)
-            let o = (try? JSONSerialization.jsonObject(with: Data(data.readableBytesView))) as? [String: Any] ?? [:]
-            let n = counter.with { $0 += 1; return $0 }
-            let method = ctx.parameters.get("method") ?? ""
-            let ts = method == "chat.update" ? (o["ts"] as? String ?? "") : "1795420800.\(String(format: "%06d", n))"
-            let call = SlackCall(method: method, auth: req.headers[.authorization], body: o, ts: ts)
-            record(call)
-            if n <= failFirst {
-                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "upstream down")))
+        try await withServer({ router in
+            router.post("/api/:method") { [self] req, ctx in
+                var req = req
+                let data = try await req.collectBody(upTo: 1 << 20)
+                let o = (try? JSONSerialization.jsonObject(with: Data(data.readableBytesView))) as? [String: Any] ?? [:]
+                let n = counter.with { $0 += 1; return $0 }
+                let method = ctx.parameters.get("method") ?? ""
+                let ts = method == "chat.update" ? (o["ts"] as? String ?? "") : "1795420800.\(String(format: "%06d", n))"
+                let call = SlackCall(method: method, auth: req.headers[.authorization], body: o, ts: ts)
+                record(call)
+                if n <= failFirst {
+                    return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "upstream down")))
+                }
+                let channel = (o["channel"] as? String).map { $0.hasPrefix("U") ? "D" + $0.dropFirst() : $0 } ?? ""
+                let answer = try JSONSerialization.data(withJSONObject: ["ok": true, "channel": channel, "ts": ts])
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
             }
-            let channel = (o["channel"] as? String).map { $0.hasPrefix("U") ? "D" + $0.dropFirst() : $0 } ?? ""
-            let answer = try JSONSerialization.data(withJSONObject: ["ok": true, "channel": channel, "ts": ts])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
-        }
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        var app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) })
-        app.logger.logLevel = .critical
-        return try await withThrowingTaskGroup(of: Void.self) { [app] group in
-            group.addTask {
-                defer { portContinuation.finish() }
-                try await app.run()
-            }
-            guard let port = await ports.first(where: { _ in true }), port > 0 else { throw Timeout() }
-            defer { group.cancelAll() }
-            return try await body(port)
-        }
+        }, body)
     }
 }
 

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import KlaxonCore
 import KlaxonEngine
+import KlaxonTestSupport
 import Testing
 @testable import KlaxonHTTP
 
@@ -148,7 +149,7 @@ private func delta(_ before: [String: Int], _ after: [String: Int]) -> [String: 
                      "pagerduty/trigger-rag-index.json"]
         // Every fixture of both folders is in the list.
         for folder in ["alertmanager", "pagerduty"] {
-            let files = try FileManager.default.contentsOfDirectory(atPath: fixturesDir.appendingPathComponent(folder).path)
+            let files = try FileManager.default.contentsOfDirectory(atPath: sharedFixtures.appendingPathComponent(folder).path)
             #expect(Set(files.map { "\(folder)/\($0)" }).isSubset(of: Set(names)))
         }
         let requests = try names.map { try IngestRequest(fixture: $0) }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KlaxonTestSupport
 import Testing
 @testable import KlaxonHTTP
 
@@ -17,7 +18,7 @@ struct HostileInputTests {
     }
 
     static var valid: [String: Any] {
-        let data = try! Data(contentsOf: fixturesDir.appendingPathComponent("alertmanager/firing-gpu-memory.json"))
+        let data = try! Data(contentsOf: sharedFixtures.appendingPathComponent("alertmanager/firing-gpu-memory.json"))
         return (try! JSONSerialization.jsonObject(with: data) as! [String: Any])["body"] as! [String: Any]
     }
 
@@ -197,7 +198,7 @@ struct RFC3339Tests {
 struct FastJSONTests {
     @Test func readsWhatFoundationReads() throws {
         for name in ["alertmanager/firing-accuracy-drop-2-alerts.json", "grafana/firing-token-budget.json", "pagerduty/trigger-drift.json", "slack/slash-ack-valid.json"] {
-            let data = try Data(contentsOf: fixturesDir.appendingPathComponent(name))
+            let data = try Data(contentsOf: sharedFixtures.appendingPathComponent(name))
             let mine = try FastJSON.parse(Array(data))
             let theirs = try JSONSerialization.jsonObject(with: data)
             // Compare through a canonical re-serialisation.

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import KlaxonCore
 import KlaxonEngine
 import KlaxonStore
+import KlaxonTestSupport
 import Logging
 import Metrics
 import Prometheus
@@ -17,11 +18,6 @@ let testRegistry: PrometheusCollectorRegistry = {
     return r
 }()
 
-/// `../shared/fixtures`, beside the repository.
-let fixturesDir: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-
 /// One captured request from ../shared/fixtures, as it is.
 struct Fixture {
     let method: String
@@ -32,7 +28,7 @@ struct Fixture {
     let signingSecret: String?
 
     init(_ relative: String) throws {
-        let data = try Data(contentsOf: fixturesDir.appendingPathComponent(relative))
+        let data = try Data(contentsOf: sharedFixtures.appendingPathComponent(relative))
         let o = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         method = o["method"] as! String
         path = o["path"] as! String
