@@ -380,8 +380,17 @@ struct SQLiteTransaction: StoreTransaction {
             bodies.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
         }
         var newer: [(String, String)] = []
-        try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE incident = ?1 AND seq > \(alertsMoved) ORDER BY seq", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
-            newer.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
+        if let seqs = writer?.waitingAlerts(of: incident) {
+            // The writer knows where they are: no scan of the inbox.
+            for seq in seqs {
+                try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE seq = ?", { h in sqlite3_bind_int64(h, 1, seq) }) { h in
+                    newer.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
+                }
+            }
+        } else {
+            try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE incident = ?1 AND seq > \(alertsMoved) ORDER BY seq", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+                newer.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
+            }
         }
         if !newer.isEmpty {
             var position: [String: Int] = [:]
@@ -459,12 +468,19 @@ struct SQLiteTransaction: StoreTransaction {
     func timeline(of incident: Int) throws -> [TimelineEntry] {
         // Everything in `timeline` is older than everything in the inbox.
         var out: [TimelineEntry] = []
-        for sql in ["SELECT at, kind, actor, message FROM timeline WHERE incident = ? ORDER BY id",
-                    "SELECT at, kind, actor, message FROM timeline_inbox WHERE incident = ?1 AND id > \(timelineMoved) ORDER BY id"] {
-            try rows(db, sql, { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
-                out.append(TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: sqlite3_column_double(h, 0)), kind: columnText(h, 1) ?? "",
-                                         actor: columnText(h, 2), message: columnText(h, 3) ?? ""))
+        func entry(_ h: OpaquePointer) {
+            out.append(TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: sqlite3_column_double(h, 0)), kind: columnText(h, 1) ?? "",
+                                     actor: columnText(h, 2), message: columnText(h, 3) ?? ""))
+        }
+        try rows(db, "SELECT at, kind, actor, message FROM timeline WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }, entry)
+        if let ids = writer?.waitingTimeline(of: incident) {
+            // The writer knows where they are: no scan of the inbox.
+            for id in ids {
+                try rows(db, "SELECT at, kind, actor, message FROM timeline_inbox WHERE id = ?", { h in sqlite3_bind_int64(h, 1, id) }, entry)
             }
+        } else {
+            try rows(db, "SELECT at, kind, actor, message FROM timeline_inbox WHERE incident = ?1 AND id > \(timelineMoved) ORDER BY id",
+                     { h in sqlite3_bind_int64(h, 1, Int64(incident)) }, entry)
         }
         return out
     }

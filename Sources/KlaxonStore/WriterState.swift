@@ -31,7 +31,13 @@ final class WriterState: @unchecked Sendable {
     struct AlertKey: Hashable { let incident: Int; let fingerprint: String }
     struct InboxAlert { var seq: Int64; var firing: Bool; var firingInAlerts: Bool }
     /// One incident's rows in the inbox not moved yet, oldest first.
-    struct Waiting { var fingerprints: [String] = []; var timeline: [Int64] = []; var count: Int { fingerprints.count + timeline.count } }
+    struct Waiting {
+        var fingerprints: [String] = []
+        var timeline: [Int64] = []
+        var count: Int { fingerprints.count + timeline.count }
+        /// Its oldest timeline row (each alert comes with one): how long it has waited.
+        var oldest: Int64 { timeline.first ?? .max }
+    }
 
     let inboxLimit: Int
     let mergeChunk: Int
@@ -121,7 +127,10 @@ final class WriterState: @unchecked Sendable {
         if waitingRows >= inboxLimit {
             var moved = 0
             repeat {
-                guard let (incident, w) = waiting.max(by: { $0.value.count < $1.value.count }) else { break }
+                // Busiest first; of equally busy ones the one waiting longest, so the front moves.
+                guard let (incident, w) = waiting.max(by: { a, b in
+                    a.value.count != b.value.count ? a.value.count < b.value.count : a.value.oldest > b.value.oldest
+                }) else { break }
                 moved += w.count
                 try move(db, incident)
             } while waitingRows >= inboxLimit && moved < mergeChunk
@@ -305,6 +314,19 @@ final class WriterState: @unchecked Sendable {
             bindText(h, 2, key.fingerprint)
         }) { h in status = columnText(h, 0).flatMap(AlertStatus.init(rawValue:)) }
         return status
+    }
+
+    /// The inbox rows of the incident's waiting alerts, oldest first (nil: not known yet).
+    func waitingAlerts(of incident: Int) -> [Int64]? {
+        guard let inbox else { return nil }
+        guard let w = waiting[incident] else { return [] }
+        return w.fingerprints.compactMap { inbox[AlertKey(incident: incident, fingerprint: $0)]?.seq }.sorted()
+    }
+
+    /// The incident's waiting timeline rows, oldest first (nil: not known yet).
+    func waitingTimeline(of incident: Int) -> [Int64]? {
+        guard inbox != nil else { return nil }
+        return waiting[incident]?.timeline ?? []
     }
 
     /// Where the alert waits in the inbox, if it does.
