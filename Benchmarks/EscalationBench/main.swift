@@ -34,6 +34,7 @@ func peakRSSMiB() -> Double {
     return kb / 1024
 }
 
+limitMallocArenas() // as `klaxon` does
 let incidents = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000 : 10_000
 let teams = 60
 let dir = NSTemporaryDirectory() + "klaxon-bench-escalation-" + UUID().uuidString

@@ -21,6 +21,7 @@ func cpuSeconds() -> Double {
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
+limitMallocArenas() // as `klaxon` does
 let total = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 100_000 : 100_000
 let callers = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 64 : 64
 let dir = NSTemporaryDirectory() + "klaxon-bench-ingest-" + UUID().uuidString

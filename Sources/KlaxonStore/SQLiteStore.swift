@@ -35,7 +35,7 @@ public final class SQLiteStore: IncidentStore {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // 32 MiB of page cache for the writer (readers keep SQLite's 2 MiB): group commits
             // touch index pages of every open incident.
-            try db.execute(sql: "PRAGMA cache_size = -32768")
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         walPath = path + "-wal"
         writer = WriterState(inboxLimit: inboxLimit, mergeChunk: mergeChunk)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KlaxonEngine
 
 @main
 struct Klaxon: AsyncParsableCommand {
@@ -9,6 +10,21 @@ struct Klaxon: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Serve.self, Lint.self, OnCallCommand.self, ScheduleCommand.self, CalendarURLCommand.self,
                       PlaybookCommand.self, Classify.self, Simulate.self, TemplateCommand.self, SendTest.self])
+
+    /// ArgumentParser's own `main`, after capping malloc's arenas (see `limitMallocArenas`).
+    static func main() async {
+        limitMallocArenas()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// `--config PATH`, shared by every command.
