@@ -125,15 +125,16 @@ final class WriterState: @unchecked Sendable {
             return
         }
         if waitingRows >= inboxLimit {
+            // Busiest first; of equally busy ones the one waiting longest, so the front moves.
+            // One sort per transaction, not a search per incident moved.
+            let order = waiting.map { (incident: $0.key, count: $0.value.count, oldest: $0.value.oldest) }
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.oldest < $1.oldest }
             var moved = 0
-            repeat {
-                // Busiest first; of equally busy ones the one waiting longest, so the front moves.
-                guard let (incident, w) = waiting.max(by: { a, b in
-                    a.value.count != b.value.count ? a.value.count < b.value.count : a.value.oldest > b.value.oldest
-                }) else { break }
-                moved += w.count
-                try move(db, incident)
-            } while waitingRows >= inboxLimit && moved < mergeChunk
+            for next in order {
+                moved += next.count
+                try move(db, next.incident)
+                if waitingRows < inboxLimit || moved >= mergeChunk { break }
+            }
         }
         // An incident whose old rows hold the front back while the inbox grows goes next.
         var guardRounds = 0
