@@ -291,6 +291,10 @@ final class WriterState: @unchecked Sendable {
             physicalRows -= db.changesCount
             timelineFront = timelineCut == .max ? 0 : timelineCut
         }
+        // An emptied table numbers its next row from 1 again (SQLite takes the largest row id
+        // present plus one), so no mark may claim any of its numbers any more.
+        if alertCut == .max { try run(db, "UPDATE inbox_merged SET alerts_through = 0 WHERE alerts_through != 0") { _ in } }
+        if timelineCut == .max { try run(db, "UPDATE inbox_merged SET timeline_through = 0 WHERE timeline_through != 0") { _ in } }
         // A mark guards rows at or below it; with both fronts past it, none is left.
         try run(db, "DELETE FROM inbox_merged WHERE alerts_through < ? AND timeline_through < ?") { h in
             sqlite3_bind_int64(h, 1, alertCut == .max ? .max : alertFront)

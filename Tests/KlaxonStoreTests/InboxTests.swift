@@ -147,6 +147,35 @@ struct InboxTests {
         #expect(try await reopened.write { tx in try tx.firingAlertCount(of: 1) } == 3)
     }
 
+    /// When every alert row has left the inbox table, SQLite numbers the next one from 1 again:
+    /// no mark may still claim low numbers then (here a timeline row of another incident keeps
+    /// incident 1's mark alive).
+    @Test func anEmptiedInboxTableStartsOverWithoutStaleMarks() async throws {
+        let db = TempDB()
+        let store = try SQLiteStore(path: db.path, inboxLimit: 3, mergeChunk: 1)
+        let t0 = self.t0
+        try await store.write { tx in
+            for n in 1...2 {
+                try tx.save(IncidentRecord(number: n, key: "k\(n)", integration: "x", title: "t", severity: .p2, category: .other,
+                                           team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+            }
+        }
+        try await store.write { tx in try tx.append(TimelineEntry(incident: 2, at: t0, kind: "note", actor: nil, message: "t2")) }
+        try await store.write { tx in
+            try tx.save(StoredAlert(incident: 1, alert: Alert(fingerprint: "a", status: .firing, summary: "a"), severity: .p2, receivedAt: t0))
+            try tx.append(TimelineEntry(incident: 1, at: t0, kind: "note", actor: nil, message: "t1"))
+        }
+        // Three rows wait: incident 1 moves, the alert table empties, and then "b" is saved.
+        try await store.write { tx in
+            try tx.save(StoredAlert(incident: 1, alert: Alert(fingerprint: "b", status: .firing, summary: "b"), severity: .p2, receivedAt: t0))
+        }
+        #expect(try await store.read { tx in try tx.alerts(of: 1).map(\.alert.fingerprint) } == ["a", "b"])
+        let reopened = try SQLiteStore(path: db.path, inboxLimit: 3, mergeChunk: 1)
+        #expect(try await reopened.write { tx in try tx.firingAlertCount(of: 1) } == 2)
+        try await reopened.mergeInbox()
+        #expect(try await reopened.read { tx in try tx.alerts(of: 1).map(\.alert.fingerprint) } == ["a", "b"])
+    }
+
     @Test func aRolledBackTransactionLeavesNoTraceInTheWritersMemory() async throws {
         let db = TempDB()
         let store = try SQLiteStore(path: db.path, inboxLimit: 100)
