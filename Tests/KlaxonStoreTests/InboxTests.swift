@@ -33,6 +33,17 @@ struct InboxTests {
         }
     }
 
+    /// Open incidents numbered `numbers`, keys "k1", "k2", ...
+    func openIncidents(_ numbers: ClosedRange<Int>, in store: SQLiteStore) async throws {
+        let t0 = self.t0
+        try await store.write { tx in
+            for n in numbers {
+                try tx.save(IncidentRecord(number: n, key: "k\(n)", integration: "x", title: "t", severity: .p2, category: .other,
+                                           team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+            }
+        }
+    }
+
     func check(_ store: SQLiteStore, _ model: Model, incidents: Int, inWriter: Bool) async throws {
         for inc in 1...incidents {
             let (alerts, count, timeline, one) = inWriter
@@ -58,12 +69,7 @@ struct InboxTests {
         // Incident 5 gets an alert now and then only: its old rows must not hold up the rest.
         let incidents = 5
         let t0 = self.t0
-        try await store.write { tx in
-            for n in 1...incidents {
-                try tx.save(IncidentRecord(number: n, key: "k\(n)", integration: "x", title: "t", severity: .p2, category: .other,
-                                           team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
-            }
-        }
+        try await openIncidents(1...incidents, in: store)
         for round in 0..<60 {
             // A transaction of a few changes, as a group commit would run them.
             var changes: [(Int, String, AlertStatus, String)] = []
@@ -107,12 +113,7 @@ struct InboxTests {
         let db = TempDB()
         let store = try SQLiteStore(path: db.path, inboxLimit: 6, mergeChunk: 1)
         let t0 = self.t0
-        try await store.write { tx in
-            for n in 1...2 {
-                try tx.save(IncidentRecord(number: n, key: "k\(n)", integration: "x", title: "t", severity: .p2, category: .other,
-                                           team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
-            }
-        }
+        try await openIncidents(1...2, in: store)
         @Sendable func alert(_ incident: Int, _ fp: String) -> StoredAlert {
             StoredAlert(incident: incident, alert: Alert(fingerprint: fp, status: .firing, summary: fp), severity: .p2, receivedAt: t0)
         }
@@ -154,12 +155,7 @@ struct InboxTests {
         let db = TempDB()
         let store = try SQLiteStore(path: db.path, inboxLimit: 3, mergeChunk: 1)
         let t0 = self.t0
-        try await store.write { tx in
-            for n in 1...2 {
-                try tx.save(IncidentRecord(number: n, key: "k\(n)", integration: "x", title: "t", severity: .p2, category: .other,
-                                           team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
-            }
-        }
+        try await openIncidents(1...2, in: store)
         try await store.write { tx in try tx.append(TimelineEntry(incident: 2, at: t0, kind: "note", actor: nil, message: "t2")) }
         try await store.write { tx in
             try tx.save(StoredAlert(incident: 1, alert: Alert(fingerprint: "a", status: .firing, summary: "a"), severity: .p2, receivedAt: t0))
