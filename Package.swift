@@ -88,6 +88,12 @@ let package = Package(
             "KlaxonCore", "KlaxonEngine", "KlaxonStore",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Benchmarks/IngestBench"),
+        // `make bench`'s ceiling: an HTTP server that answers 202 and does nothing else.
+        .executableTarget(name: "klaxon-bench-null", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Benchmarks/NullServer"),
 
         // Helpers several test targets share (a loopback Hummingbird server, repository paths);
         // only test targets depend on it.

@@ -2,6 +2,9 @@
 # `make bench`: Klaxon (release build) and Prometheus Alertmanager side by side, the same wrk load
 # against each, one after the other: one new alert per request across 200 groups.
 # Prints rate, p99 and peak RSS of both, their ratios and the goal of issue 4 with PASS/FAIL.
+# A third target, `klaxon-bench-null` (Benchmarks/NullServer: answers 202, does nothing else),
+# takes the same load to show the machine's ceiling: how many requests it can answer at all with
+# wrk on the same cores, and how much CPU per alert is left for Klaxon's work at the goal rate.
 # Traffic goes only to 127.0.0.1. Everything is thrown away at the end (BENCH_KEEP=1 keeps it).
 #
 # The machine is shared and noisy (one run's ratio swung from 0.77 to 0.98 within minutes), so
@@ -66,13 +69,19 @@ swift build -c release --package-path "$SRC" --scratch-path "$BUILD" --product k
     || { grep -E 'error:' "$ROOT/$SCRATCH/bench-build.log" | head -n 10 >&2; die "release build failed (log: $SCRATCH/bench-build.log)"; }
 KLAXON="$(swift build -c release --package-path "$SRC" --scratch-path "$BUILD" --show-bin-path)/klaxon"
 [ -x "$KLAXON" ] || die "no klaxon binary at $KLAXON"
+# The do-nothing server always comes from the working tree.
+say "building klaxon-bench-null (release, --scratch-path $SCRATCH)"
+swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/$SCRATCH" --product klaxon-bench-null >> "$ROOT/$SCRATCH/bench-build.log" 2>&1 \
+    || { grep -E 'error:' "$ROOT/$SCRATCH/bench-build.log" | head -n 10 >&2; die "release build of klaxon-bench-null failed (log: $SCRATCH/bench-build.log)"; }
+NULL_SERVER="$(swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/$SCRATCH" --show-bin-path)/klaxon-bench-null"
+[ -x "$NULL_SERVER" ] || die "no klaxon-bench-null binary at $NULL_SERVER"
 
 # ---- throw-away workspace, cleaned on any exit -----------------------------------------------
 WORK=$(mktemp -d /tmp/klaxon-bench.XXXXXX)
-KPID=""; APID=""
+KPID=""; APID=""; NPID=""
 cleanup() {
     local rc=$?
-    for pid in $KPID $APID; do
+    for pid in $KPID $APID $NPID; do
         if kill -0 "$pid" 2>/dev/null; then
             kill -TERM "$pid" 2>/dev/null || true
             for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -96,6 +105,7 @@ free_port() {
 }
 KPORT=$(free_port)
 APORT=$(free_port); while [ "$APORT" = "$KPORT" ]; do APORT=$(free_port); done
+NPORT=$(free_port); while [ "$NPORT" = "$KPORT" ] || [ "$NPORT" = "$APORT" ]; do NPORT=$(free_port); done
 
 # Klaxon: one Alertmanager integration, one person, one schedule, one policy, no channels.
 mkdir -p "$WORK/klaxon/Rotations" "$WORK/am/data"
@@ -152,12 +162,14 @@ stop() { # pid
     kill -KILL "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
 }
-run_load() { # name url mode -> sets R_* from the BENCHRESULT line
+run_load() { # name url mode -> sets R_* from the BENCHRESULT line, R_wrk_ticks (wrk's CPU)
     local name=$1 url=$2 mode=$3 out="$WORK/wrk-$1.txt"
     rm -rf "$WORK/done-$name"; mkdir -p "$WORK/done-$name"
     say "wrk -t$THREADS -c$CONNECTIONS --latency -> $name ($ALERTS alerts, at most ${MAX_SECONDS}s)"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${MAX_SECONDS}s" --timeout 10s --latency -s "$LUA" "$url" \
-        -- "$mode" "$ALERTS" "$THREADS" "$WORK/done-$name" "$TOKEN" > "$out" 2>&1 || true
+    local TIMEFORMAT='%U %S'
+    { time wrk -t"$THREADS" -c"$CONNECTIONS" -d"${MAX_SECONDS}s" --timeout 10s --latency -s "$LUA" "$url" \
+        -- "$mode" "$ALERTS" "$THREADS" "$WORK/done-$name" "$TOKEN" > "$out" 2>&1 || true; } 2> "$WORK/wrk-$name.time"
+    R_wrk_ticks=$(awk -v hz="$HZ" '{printf "%d", ($1 + $2) * hz}' "$WORK/wrk-$name.time")
     sed 's/^/    /' "$out" | grep -v BENCH >&2
     local line; line=$(grep '^BENCHRESULT' "$out") || die "wrk gave no result for $name"
     grep '^BENCHFIRSTERROR' "$out" | sed "s/^BENCHFIRSTERROR/[bench] first non-2xx from $name:/" >&2 || true
@@ -167,7 +179,8 @@ vmhwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime of the server
 HZ=$(getconf CLK_TCK)
 
-# One target, started fresh on empty data: "name req dur_us p99_us rss_kb cpu_ticks non2xx sockerr stored" -> $RESULTS
+# One target, started fresh on empty data:
+# "name req dur_us p99_us rss_kb cpu_ticks non2xx sockerr stored wrk_ticks" -> $RESULTS
 bench_klaxon() {
     rm -f "$WORK/klaxon/bench.db" "$WORK/klaxon/bench.db-wal" "$WORK/klaxon/bench.db-shm"
     (cd "$WORK/klaxon" && exec "$KLAXON" serve --config "$WORK/klaxon/klaxon.yaml" --listen "127.0.0.1:$KPORT") \
@@ -178,7 +191,7 @@ bench_klaxon() {
     run_load klaxon "http://127.0.0.1:$KPORT/v1/alerts/alertmanager" klaxon
     kill -0 "$KPID" 2>/dev/null || die "klaxon died under load"
     local stored; stored=$(curl -fsS "http://127.0.0.1:$KPORT/metrics" | awk '/^klaxon_alerts_received_total\{/ && /integration="am"/ && /status="firing"/ {print $2}' | head -1)
-    echo "klaxon $R_requests $R_duration_us $R_p99_us $(vmhwm_kb "$KPID") $(( $(cpu_ticks "$KPID") - cpu0 )) $R_non2xx $((R_connect_err + R_read_err + R_write_err + R_timeout_err)) ${stored:-?}" >> "$RESULTS"
+    echo "klaxon $R_requests $R_duration_us $R_p99_us $(vmhwm_kb "$KPID") $(( $(cpu_ticks "$KPID") - cpu0 )) $R_non2xx $((R_connect_err + R_read_err + R_write_err + R_timeout_err)) ${stored:-?} $R_wrk_ticks" >> "$RESULTS"
     local errlog; errlog=$(grep -ciE 'error|critical|fatal' "$WORK/klaxon.log" || true)
     if [ "$errlog" -gt 0 ]; then
         say "klaxon log has $errlog error lines; first 5:"; grep -iE 'error|critical|fatal' "$WORK/klaxon.log" | head -5 >&2
@@ -196,13 +209,24 @@ bench_alertmanager() {
     run_load alertmanager "http://127.0.0.1:$APORT/api/v2/alerts" alertmanager
     kill -0 "$APID" 2>/dev/null || die "alertmanager died under load"
     local stored; stored=$(curl -fsS "http://127.0.0.1:$APORT/metrics" | awk '/^alertmanager_alerts_received_total\{/ && /status="firing"/ && /version="v2"/ {print $2}' | head -1)
-    echo "alertmanager $R_requests $R_duration_us $R_p99_us $(vmhwm_kb "$APID") $(( $(cpu_ticks "$APID") - cpu0 )) $R_non2xx $((R_connect_err + R_read_err + R_write_err + R_timeout_err)) ${stored:-?}" >> "$RESULTS"
+    echo "alertmanager $R_requests $R_duration_us $R_p99_us $(vmhwm_kb "$APID") $(( $(cpu_ticks "$APID") - cpu0 )) $R_non2xx $((R_connect_err + R_read_err + R_write_err + R_timeout_err)) ${stored:-?} $R_wrk_ticks" >> "$RESULTS"
     stop "$APID"
+}
+
+bench_null() {
+    "$NULL_SERVER" --listen "127.0.0.1:$NPORT" > "$WORK/null.log" 2>&1 &
+    NPID=$!
+    wait_ready null "$NPID" "http://127.0.0.1:$NPORT/"
+    local cpu0; cpu0=$(cpu_ticks "$NPID")
+    run_load null "http://127.0.0.1:$NPORT/v1/alerts/alertmanager" klaxon
+    kill -0 "$NPID" 2>/dev/null || die "klaxon-bench-null died under load"
+    echo "null $R_requests $R_duration_us $R_p99_us $(vmhwm_kb "$NPID") $(( $(cpu_ticks "$NPID") - cpu0 )) $R_non2xx $((R_connect_err + R_read_err + R_write_err + R_timeout_err)) - $R_wrk_ticks" >> "$RESULTS"
+    stop "$NPID"
 }
 
 RESULTS="$WORK/results.txt"; : > "$RESULTS"
 for round in $(seq "$ROUNDS"); do
-    if [ $((round % 2)) = 1 ]; then order="klaxon alertmanager"; else order="alertmanager klaxon"; fi
+    if [ $((round % 2)) = 1 ]; then order="klaxon alertmanager null"; else order="null alertmanager klaxon"; fi
     say "round $round of $ROUNDS: $order"
     for target in $order; do "bench_$target"; done
 done
@@ -217,24 +241,25 @@ function median(a, n,    i, j, t, b) {
     return n % 2 ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2
 }
 {
-    t = ($1 == "klaxon") ? "k" : "a"; i = ++n[t]
+    t = ($1 == "klaxon") ? "k" : ($1 == "null") ? "n" : "a"; i = ++n[t]
     req[t, i] = $2; rate[t, i] = $2 / ($3 / 1e6); p99[t, i] = $4 / 1000; rss[t, i] = $5 / 1024
     cpu[t, i] = $6 / hz; us[t, i] = ($6 / hz) * 1e6 / $2; non[t] += $7; sock[t] += $8; stored[t, i] = $9
+    wus[t, i] = ($10 / hz) * 1e6 / $2
 }
 END {
     printf "\nKlaxon vs Prometheus Alertmanager %s: wrk -t%d -c%d, one new alert per request, 200 groups, %d CPUs shared with wrk\n", amv, thr, con, cores
     printf "%d rounds, each target started fresh; order alternates (odd rounds Klaxon first)\n\n", rounds
-    printf "%-6s %12s %12s %7s %10s %10s %10s %10s\n", "round", "Klaxon/s", "AM/s", "ratio", "K p99 ms", "AM p99 ms", "K us/alert", "AM us/alert"
+    printf "%-6s %10s %10s %7s %10s %10s %11s %11s %12s\n", "round", "Klaxon/s", "AM/s", "ratio", "K p99 ms", "AM p99 ms", "K us/alert", "AM us/alert", "do-nothing/s"
     for (i = 1; i <= n["k"] && i <= n["a"]; i++) {
-        printf "%-6d %12.0f %12.0f %7.2f %10.2f %10.2f %10.1f %10.1f\n", i, rate["k", i], rate["a", i], rate["k", i] / rate["a", i], p99["k", i], p99["a", i], us["k", i], us["a", i]
+        printf "%-6d %10.0f %10.0f %7.2f %10.2f %10.2f %11.1f %11.1f %12.0f\n", i, rate["k", i], rate["a", i], rate["k", i] / rate["a", i], p99["k", i], p99["a", i], us["k", i], us["a", i], rate["n", i]
         rr[i] = rate["k", i] / rate["a", i]; pr[i] = p99["k", i] / p99["a", i]; mr[i] = rss["k", i] / rss["a", i]
         if (req["k", i] < 0.95 * req["a", i] || req["a", i] < 0.95 * req["k", i]) unequal = 1
     }
     m = i - 1
     for (x in rate) { split(x, key, SUBSEP); v[key[1]] = 1 }
     for (t in v) {
-        for (i = 1; i <= n[t]; i++) { r1[i] = rate[t, i]; r2[i] = p99[t, i]; r3[i] = rss[t, i]; r4[i] = cpu[t, i]; r5[i] = us[t, i] }
-        mrate[t] = median(r1, n[t]); mp99[t] = median(r2, n[t]); mrss[t] = median(r3, n[t]); mcpu[t] = median(r4, n[t]); mus[t] = median(r5, n[t])
+        for (i = 1; i <= n[t]; i++) { r1[i] = rate[t, i]; r2[i] = p99[t, i]; r3[i] = rss[t, i]; r4[i] = cpu[t, i]; r5[i] = us[t, i]; r6[i] = wus[t, i] }
+        mrate[t] = median(r1, n[t]); mp99[t] = median(r2, n[t]); mrss[t] = median(r3, n[t]); mcpu[t] = median(r4, n[t]); mus[t] = median(r5, n[t]); mwus[t] = median(r6, n[t])
     }
     printf "\nmedians                %14s %14s %10s\n", "Klaxon", "Alertmanager", "ratio K/A"
     printf "%-22s %14.0f %14.0f %10.2f\n", "alerts/s", mrate["k"], mrate["a"], median(rr, m)
@@ -242,6 +267,7 @@ END {
     printf "%-22s %14.1f %14.1f %10.2f\n", "peak RSS VmHWM (MiB)", mrss["k"], mrss["a"], median(mr, m)
     printf "%-22s %14.1f %14.1f\n", "server CPU (s)", mcpu["k"], mcpu["a"]
     printf "%-22s %14.1f %14.1f\n", "server CPU/alert (us)", mus["k"], mus["a"]
+    printf "%-22s %14.1f %14.1f\n", "wrk CPU/request (us)", mwus["k"], mwus["a"]
     printf "%-22s %14s %14s\n", "alerts counted by srv", stored["k", 1], stored["a", 1]
     printf "%-22s %14d %14d\n", "non-2xx (all rounds)", non["k"], non["a"]
     printf "%-22s %14d %14d\n", "socket errors (all)", sock["k"], sock["a"]
@@ -252,7 +278,16 @@ END {
     printf "  memory <= 1/4 Alertmanager  %6.2fx  %s\n", mrm, pf(mrm <= 0.25)
     if (unequal)
         printf "  NOTE: the alert counts differ by over 5%% in a round (too few alerts, or a target hit the %ss cap), so memory is not compared at equal load\n", maxs
-    bad = (non["k"] + sock["k"] + non["a"] + sock["a"]) > 0
+    if (n["n"] > 0) {
+        # The ceiling: the same load on a server that answers 202 and does nothing else.
+        goal = 2 * mrate["a"]; per = cores * 1e6 / goal; left = per - mwus["n"] - mus["n"]
+        printf "\nCeiling (klaxon-bench-null: answers 202, parses and stores nothing), medians:\n"
+        printf "  %.0f requests/s at %.1f us of server CPU and %.1f us of wrk CPU per request (%.2fx Alertmanager)\n", mrate["n"], mus["n"], mwus["n"], mrate["n"] / mrate["a"]
+        printf "  At 2x Alertmanager (%.0f alerts/s) the %d cores give %.1f us of CPU per alert: after wrk and\n", goal, cores, per
+        printf "  the do-nothing server, %.1f us are left for reading the JSON, classifying, deduplicating and\n", left
+        printf "  committing each alert to disk (Klaxon spends %.1f us more than the do-nothing server).\n", mus["k"] - mus["n"]
+    }
+    bad = (non["k"] + sock["k"] + non["a"] + sock["a"] + non["n"] + sock["n"]) > 0
     if (bad) printf "  WARNING: non-2xx responses or socket errors; the figures above are not clean\n"
     exit (strict == 1 && (rrm < 2 || prm > 0.5 || mrm > 0.25 || bad)) ? 1 : 0
 }' "$RESULTS"

@@ -1,0 +1,73 @@
+// The ceiling for `make bench`: an HTTP/1.1 server that does nothing. It reads each request (body
+// included), throws it away and answers 202 with a short JSON body, on SwiftNIO's event loops,
+// one per core, the way Klaxon's ingest fast path answers. No parsing, no storage, no disk.
+//
+//   klaxon-bench-null --listen 127.0.0.1:PORT
+//
+// Under the same wrk load as Klaxon and Alertmanager it shows how many requests per second this
+// machine can answer at all once wrk has taken its share of the CPU, and what is left per alert
+// for the real work at a given rate (bench/bench.sh prints that budget).
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class NullHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private var keepAlive = true
+    private static let body = #"{"status":"accepted"}"#
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            keepAlive = head.isKeepAlive
+        case .body:
+            break
+        case .end:
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: String(Self.body.utf8.count))
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .accepted, headers: headers))), promise: nil)
+            var buffer = context.channel.allocator.buffer(capacity: Self.body.utf8.count)
+            buffer.writeString(Self.body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if keepAlive {
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            } else {
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            }
+        }
+    }
+}
+
+var listen = "127.0.0.1:8080"
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    if argument == "--listen", let value = arguments.popFirst() { listen = value }
+}
+guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+    print("usage: klaxon-bench-null --listen HOST:PORT")
+    exit(2)
+}
+let host = String(listen[..<colon])
+
+let group = MultiThreadedEventLoopGroup.singleton
+let bootstrap = ServerBootstrap(group: group)
+    .serverChannelOption(.backlog, value: 256)
+    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+    .childChannelInitializer { channel in
+        channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
+            channel.pipeline.addHandler(NullHandler())
+        }
+    }
+let channel = try bootstrap.bind(host: host, port: port).wait()
+print("klaxon-bench-null listening on \(listen)")
+try channel.closeFuture.wait()
