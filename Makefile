@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= klaxon.yaml
 
-.PHONY: run test build deps lint clean bench bench-rotation bench-escalation bench-ingest
+.PHONY: run test build deps lint clean bench bench-rotation bench-escalation bench-ingest bench-sqlite
 
 # libcurl's headers are the one system package Klaxon needs to build.
 deps:
@@ -36,6 +36,13 @@ bench-escalation: deps
 # Release benchmark of the engine alone (no HTTP): the `make bench` load straight into the engine.
 bench-ingest: deps
 	swift run -c release klaxon-bench-ingest
+
+# SQLite alone (C, no Swift): the cost of a synced alert row and timeline row on this machine,
+# appended or indexed by incident; the floor under `make bench`.
+bench-sqlite:
+	@mkdir -p .build-bench
+	cc -O2 -o .build-bench/sqlite-floor bench/sqlite-floor.c -lsqlite3
+	.build-bench/sqlite-floor .build-bench
 
 clean:
 	rm -rf .build
