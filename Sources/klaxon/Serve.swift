@@ -83,7 +83,18 @@ enum Composition {
         switch config.settings.storage {
         case .sqlite(let path):
             let full = path.hasPrefix("/") ? path : (config.directory as NSString).appendingPathComponent(path)
-            store = try SQLiteStore(path: full)
+            // KLAXON_INBOX: how many rows wait in the inbox tables before they move to the
+            // indexed ones (4,096). For measurements (see README, Performance).
+            var inboxLimit = 4096
+            if let raw = ProcessInfo.processInfo.environment["KLAXON_INBOX"] {
+                guard let n = Int(raw), n >= 0 else {
+                    printError("klaxon: KLAXON_INBOX must be a whole number of rows, got \"\(raw)\"")
+                    throw ExitCode(2)
+                }
+                inboxLimit = n
+                logger.info("store: inbox limit \(n) rows (KLAXON_INBOX)")
+            }
+            store = try SQLiteStore(path: full, inboxLimit: inboxLimit)
             logger.info("store: SQLite at \(full)")
         case .postgres:
             printError("klaxon: the PostgreSQL store is not available in this build yet; use storage: sqlite:./klaxon.db")

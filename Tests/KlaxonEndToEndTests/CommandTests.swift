@@ -56,6 +56,21 @@ struct CommandTests {
         #expect(badErr.contains("not valid JSON") || badErr.contains("JSON"))
     }
 
+    @Test func serveRefusesABadInboxLimit() throws {
+        let dir = NSTemporaryDirectory() + "klaxon-inbox-env-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "storage: sqlite:./k.db\ntime_zone: UTC\n".write(toFile: dir + "/klaxon.yaml", atomically: true, encoding: .utf8)
+        // An address that cannot be bound: were the variable not checked, serve would open the
+        // store and then fail on it (exit 1), not hang.
+        for bad in ["abc", "-1", "4096 rows", ""] {
+            let (code, _, err) = try runKlaxon(["serve", "--config", dir + "/klaxon.yaml", "--listen", "256.1.1.1:1"], env: ["KLAXON_INBOX": bad])
+            #expect(code == 2, "\(bad): \(err)")
+            #expect(err.contains("KLAXON_INBOX must be a whole number of rows, got \"\(bad)\""))
+            #expect(!FileManager.default.fileExists(atPath: dir + "/k.db"), "the store was opened")
+        }
+    }
+
     @Test func sendTestReachesSlack() async throws {
         let dir = NSTemporaryDirectory() + "klaxon-sendtest-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
