@@ -118,7 +118,7 @@ public final class IncidentService: Sendable {
             }
             try tx.save(inc)
             try writer.stakeholders(.opened, incident: inc)
-            if firing.count < classified.count {
+            if firing.count < classified.count, !batch.groupFiring {
                 // Resolved alerts that came with the firing ones already count as resolved.
                 try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration.name, now: now)
             }
@@ -141,14 +141,27 @@ public final class IncidentService: Sendable {
             }
             if let old = existing, old.alert.sameContent(as: alert) { continue }
             changed = true
-            highest = max(highest, cl.severity)
+            // Severity follows the alerts that fire, as when the incident opened: an alert that
+            // arrives resolved does not raise it (and page again) after the fact.
+            if alert.status == .firing { highest = max(highest, cl.severity) }
             try tx.save(StoredAlert(incident: incident.number, alert: alert, severity: cl.severity, receivedAt: now))
             let verb = alert.status == .firing ? (existing?.alert.status == .firing ? "Updated" : "Firing") : "Resolved"
             var message = "\(verb): \(alert.summary)"
             if alert.status == .firing, incident.status == .acknowledged { message += " (incident acknowledged: nobody paged)" }
             try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "alert.\(alert.status.rawValue)", actor: integration.name, message: message))
         }
-        guard changed else { return ([incident.id], nil, false) }
+        // Only a resolved alert can leave nothing firing, and not while the source says the
+        // group still fires (its list may be truncated).
+        let mayResolve = !batch.groupFiring && batch.alerts.contains(where: { $0.status == .resolved })
+        guard changed else {
+            // Nothing new about the alerts, but the group may have stopped firing since a
+            // truncated notification kept the incident open.
+            if mayResolve, try tx.firingAlertCount(of: incident.number) == 0 {
+                try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
+                return ([incident.id], nil, true)
+            }
+            return ([incident.id], nil, false)
+        }
         // Timers and messages come only from a severity change or a resolution.
         var wake = false
         if incident.severitySetBy == nil, highest > incident.severity {
@@ -166,8 +179,7 @@ public final class IncidentService: Sendable {
             try writer.stakeholders(.severityChanged, incident: incident)
             wake = true
         }
-        // Only a resolved alert can leave nothing firing.
-        if batch.alerts.contains(where: { $0.status == .resolved }) {
+        if mayResolve {
             try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
             wake = true
         }

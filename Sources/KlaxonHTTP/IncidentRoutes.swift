@@ -59,15 +59,30 @@ struct IncidentRoutes {
         var o = Self.summary(d.incident)
         o["alerts"] = d.alerts.map { s -> [String: Any] in
             let a = s.alert
-            return ["fingerprint": a.fingerprint, "status": a.status.rawValue, "summary": a.summary, "labels": a.labels,
-                    "annotations": a.annotations, "values": a.values, "severity": s.severity.rawValue,
-                    "starts_at": a.startsAt.map { ISOTime.utc($0) } ?? NSNull(),
-                    "links": a.links.map { ["href": $0.href, "text": $0.text] }]
+            var out: [String: Any] = ["fingerprint": a.fingerprint, "status": a.status.rawValue, "summary": a.summary, "labels": a.labels,
+                                      "annotations": a.annotations, "values": a.values, "severity": s.severity.rawValue,
+                                      "starts_at": a.startsAt.map { ISOTime.utc($0) } ?? NSNull(),
+                                      "links": a.links.map { ["href": $0.href, "text": $0.text] }]
+            // What the source sent that Klaxon does not model, as sent.
+            if let f = a.sourceFields { out["source_fields"] = f.mapValues(Self.json) }
+            if let f = a.notificationFields { out["notification_fields"] = f.mapValues(Self.json) }
+            return out
         }
         o["timeline"] = d.timeline.map { e -> [String: Any] in
             ["at": ISOTime.utc(e.at), "kind": e.kind, "actor": e.actor ?? NSNull(), "message": e.message]
         }
         return try .json(o)
+    }
+
+    static func json(_ v: SourceValue) -> Any {
+        switch v {
+        case .string(let s): s
+        case .number(let n): n
+        case .bool(let b): b
+        case .null: NSNull()
+        case .array(let a): a.map(json)
+        case .object(let o): o.mapValues(json)
+        }
     }
 
     func act(_ request: Request, id: String, action: String) async throws -> Response {

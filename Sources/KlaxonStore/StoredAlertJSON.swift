@@ -31,7 +31,10 @@ enum StoredAlertJSON {
             if i > 0 { w.byte(UInt8(ascii: ",")) }
             w.raw("{\"href\":"); w.string(l.href); w.raw(",\"text\":"); w.string(l.text); w.byte(UInt8(ascii: "}"))
         }
-        w.raw("]}}")
+        w.byte(UInt8(ascii: "]"))
+        if let f = a.sourceFields { w.raw(",\"sourceFields\":"); w.object(f) }
+        if let f = a.notificationFields { w.raw(",\"notificationFields\":"); w.object(f) }
+        w.raw("}}")
         return w.string
     }
 }
@@ -85,6 +88,33 @@ struct JSONBytes {
     private mutating func escape(_ v: UInt32) {
         let hex = Array("0123456789abcdef".utf8)
         bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), hex[Int(v >> 12 & 0xF)], hex[Int(v >> 8 & 0xF)], hex[Int(v >> 4 & 0xF)], hex[Int(v & 0xF)]])
+    }
+
+    /// A kept source value, as `SourceValue`'s `Codable` form reads it back.
+    mutating func value(_ v: SourceValue) {
+        switch v {
+        case .string(let s): string(s)
+        case .number(let d): number(d)
+        case .bool(let b): if b { raw("true") } else { raw("false") }
+        case .null: raw("null")
+        case .array(let a):
+            byte(UInt8(ascii: "["))
+            for (i, e) in a.enumerated() {
+                if i > 0 { byte(UInt8(ascii: ",")) }
+                value(e)
+            }
+            byte(UInt8(ascii: "]"))
+        case .object(let o): object(o)
+        }
+    }
+
+    mutating func object(_ o: [String: SourceValue]) {
+        byte(UInt8(ascii: "{"))
+        for (i, k) in o.keys.sorted().enumerated() {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            string(k); byte(UInt8(ascii: ":")); value(o[k]!)
+        }
+        byte(UInt8(ascii: "}"))
     }
 
     mutating func map(_ m: [String: String]) {

@@ -56,18 +56,125 @@ struct AlertmanagerIngestTests {
         }
     }
 
-    @Test func newerFieldsAreAccepted() async throws {
+    @Test func newerAndUnknownFieldsAreAcceptedAndKept() async throws {
         let h = try HTTPHarness()
         var o = try JSONSerialization.jsonObject(with: Data(try Fixture("alertmanager/firing-gpu-memory.json").body)) as! [String: Any]
         o["notification_reason"] = "new"
         o["routeLabels"] = ["team": "x"]
-        o["somethingElse"] = [1, 2, 3]
-        let body = try JSONSerialization.data(withJSONObject: o)
+        o["somethingElse"] = [1, 2.5, true, NSNull(), "s"] as [Any]
+        var alerts = o["alerts"] as! [[String: Any]]
+        alerts[0]["newAlertField"] = ["deep": ["n": 7]]
+        o["alerts"] = alerts
+        let first = try JSONSerialization.data(withJSONObject: o)
+        // The same alert again in a later notification: the delivery fields differ, the alert does not.
+        o["notification_reason"] = "repeat"
+        let repeated = try JSONSerialization.data(withJSONObject: o)
+        let receiver = o["receiver"] as! String
         try await h.app().test(.router) { client in
             let r = try await client.execute(uri: "/v1/alerts/alertmanager", method: .post,
                                              headers: [.authorization: "Bearer am-test-token", .contentType: "application/json"],
-                                             body: ByteBuffer(bytes: body))
+                                             body: ByteBuffer(bytes: first))
             #expect(r.status == .accepted)
+            let before = try await h.counts()
+            let again = try await client.execute(uri: "/v1/alerts/alertmanager", method: .post,
+                                                 headers: [.authorization: "Bearer am-test-token", .contentType: "application/json"],
+                                                 body: ByteBuffer(bytes: repeated))
+            #expect(again.status == .accepted)
+            #expect(try await h.counts() == before)
         }
+        // Read back from the SQLite file.
+        let alert = try #require(try await h.engine.detail(1).alerts.first).alert
+        #expect(alert.sourceFields == ["newAlertField": .object(["deep": .object(["n": .number(7)])])])
+        let n = try #require(alert.notificationFields)
+        #expect(n["notification_reason"] == .string("new"))
+        #expect(n["routeLabels"] == .object(["team": .string("x")]))
+        #expect(n["somethingElse"] == .array([.number(1), .number(2.5), .bool(true), .null, .string("s")]))
+        #expect(n["receiver"] == .string(receiver))
+        // Modelled (or derived) members are not copied again; truncatedAlerts 0 says nothing.
+        for key in ["alerts", "version", "groupKey", "status", "externalURL", "groupLabels", "commonLabels", "commonAnnotations", "truncatedAlerts"] {
+            #expect(n[key] == nil, "\(key)")
+        }
+        // And the API shows them as JSON.
+        try await h.app().test(.router) { client in
+            let r = try await client.execute(uri: "/v1/incidents/INC-1", method: .get, headers: [.authorization: "Bearer \(apiToken)"])
+            let body = String(buffer: r.body)
+            #expect(body.contains("\"notification_reason\":\"new\""))
+            #expect(body.contains("\"newAlertField\""))
+        }
+    }
+
+    /// An Alertmanager notification with one alert: `status` is the group's, `alert` the listed alert's.
+    func notification(group status: String, truncated: Any = 0, alerts: [(fingerprint: String, status: String, severity: String)]) throws -> ByteBuffer {
+        let o: [String: Any] = [
+            "version": "4", "groupKey": "{}:{alertname=\"Trunc\"}", "status": status, "receiver": "klaxon", "truncatedAlerts": truncated,
+            "groupLabels": ["alertname": "Trunc"], "commonLabels": [:], "commonAnnotations": [:], "externalURL": "http://am:9093",
+            "alerts": alerts.map { a in
+                ["status": a.status, "fingerprint": a.fingerprint, "labels": ["alertname": "Trunc", "instance": a.fingerprint, "severity": a.severity],
+                 "annotations": ["summary": "alert \(a.fingerprint)"], "startsAt": "2026-11-23T07:00:00Z", "endsAt": "0001-01-01T00:00:00Z"] as [String: Any]
+            },
+        ]
+        return ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: o))
+    }
+
+    func postNotification(_ client: some TestClientProtocol, _ body: ByteBuffer) async throws -> TestResponse {
+        try await client.execute(uri: "/v1/alerts/alertmanager", method: .post,
+                                 headers: [.authorization: "Bearer am-test-token", .contentType: "application/json"], body: body)
+    }
+
+    @Test func aTruncatedGroupThatStillFiresIsNotResolved() async throws {
+        let h = try HTTPHarness()
+        try await h.app().test(.router) { client in
+            // Alertmanager listed one alert of two (max_alerts: 1).
+            var r = try await postNotification(client, try notification(group: "firing", truncated: 1, alerts: [("a", "firing", "warning")]))
+            #expect(r.status == .accepted)
+            // The listed one resolved; the group still fires (the other one, left out).
+            r = try await postNotification(client, try notification(group: "firing", truncated: 1, alerts: [("a", "resolved", "warning")]))
+            #expect(r.status == .accepted)
+            #expect(try await h.engine.detail(1).incident.status == .triggered)
+            let kept = try await h.engine.detail(1).alerts.first?.alert.notificationFields?["truncatedAlerts"]
+            #expect(kept == .number(1))
+            // Now the whole group resolved.
+            r = try await postNotification(client, try notification(group: "resolved", alerts: [("a", "resolved", "warning")]))
+            #expect(r.status == .accepted)
+            #expect(try await h.engine.detail(1).incident.status == .resolved)
+        }
+    }
+
+    @Test func truncatedAlertsMustBeACount() async throws {
+        let h = try HTTPHarness()
+        try await h.app().test(.router) { client in
+            for bad in ["1" as Any, -1, 1.5, [1]] {
+                let before = try await h.counts()
+                let r = try await postNotification(client, try notification(group: "firing", truncated: bad, alerts: [("a", "firing", "warning")]))
+                expectError(r, .badRequest)
+                #expect(String(buffer: r.body).contains("truncatedAlerts"))
+                #expect(try await h.counts() == before)
+            }
+        }
+    }
+
+    @Test func severityDoesNotDependOnArrivalOrder() async throws {
+        // b is critical (P1) but arrives resolved: it raises nothing, in one notification or two.
+        let h = try HTTPHarness()
+        try await h.app().test(.router) { client in
+            _ = try await postNotification(client, try notification(group: "firing", alerts: [("a", "firing", "warning")]))
+            _ = try await postNotification(client, try notification(group: "firing", alerts: [("a", "firing", "warning"), ("b", "resolved", "critical")]))
+        }
+        let twoSteps = try await h.engine.detail(1)
+        #expect(twoSteps.incident.severity == .p3)
+        #expect(!twoSteps.timeline.contains { $0.kind == "incident.severity_changed" })
+        #expect(twoSteps.alerts.count == 2)
+
+        let h2 = try HTTPHarness()
+        try await h2.app().test(.router) { client in
+            _ = try await postNotification(client, try notification(group: "firing", alerts: [("a", "firing", "warning"), ("b", "resolved", "critical")]))
+        }
+        #expect(try await h2.engine.detail(1).incident.severity == .p3)
+
+        // A critical alert that fires does raise it.
+        try await h.app().test(.router) { client in
+            _ = try await postNotification(client, try notification(group: "firing", alerts: [("b", "firing", "critical")]))
+        }
+        #expect(try await h.engine.detail(1).incident.severity == .p1)
     }
 }

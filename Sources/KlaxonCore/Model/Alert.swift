@@ -24,12 +24,21 @@ public struct Alert: Sendable, Hashable, Codable {
     public var startsAt: Date?
     public var endsAt: Date?
     public var links: [AlertLink]
+    /// Fields of the source's alert that Klaxon does not model (a newer Alertmanager's, say),
+    /// kept as sent. nil when there were none.
+    public var sourceFields: [String: SourceValue]?
+    /// Fields of the notification that carried the alert and that Klaxon does not model
+    /// (Alertmanager's `receiver`, `truncatedAlerts`, `notification_reason`, `routeLabels`;
+    /// Grafana's `orgId`, `state`, `message`…), kept as sent with the alert's latest change.
+    /// They describe the delivery, not the alert, so they do not make a repeat a change.
+    public var notificationFields: [String: SourceValue]?
 
     public init(
         fingerprint: String, status: AlertStatus, labels: [String: String] = [:],
         annotations: [String: String] = [:], values: [String: Double] = [:], summary: String,
         source: String? = nil, sourceSeverity: String? = nil, startsAt: Date? = nil,
-        endsAt: Date? = nil, links: [AlertLink] = []
+        endsAt: Date? = nil, links: [AlertLink] = [], sourceFields: [String: SourceValue]? = nil,
+        notificationFields: [String: SourceValue]? = nil
     ) {
         self.fingerprint = fingerprint
         self.status = status
@@ -42,6 +51,8 @@ public struct Alert: Sendable, Hashable, Codable {
         self.startsAt = startsAt
         self.endsAt = endsAt
         self.links = links
+        self.sourceFields = sourceFields
+        self.notificationFields = notificationFields
     }
 
     /// Whether `other` says the same thing: every field equal, times to the millisecond (a
@@ -58,6 +69,7 @@ public struct Alert: Sendable, Hashable, Codable {
             && annotations == other.annotations && values == other.values && summary == other.summary
             && source == other.source && sourceSeverity == other.sourceSeverity && links == other.links
             && close(startsAt, other.startsAt) && close(endsAt, other.endsAt)
+            && (sourceFields ?? [:]) == (other.sourceFields ?? [:])
     }
 
     /// The value a matcher sees for `name`: labels first, then annotations, then values.
@@ -66,6 +78,38 @@ public struct Alert: Sendable, Hashable, Codable {
         if let v = annotations[name] { return .text(v) }
         if let v = values[name] { return .number(v) }
         return nil
+    }
+}
+
+/// A JSON value a source sent, kept without being modelled (see `Alert.sourceFields`).
+public indirect enum SourceValue: Sendable, Hashable, Codable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([SourceValue])
+    case object([String: SourceValue])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([SourceValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: SourceValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .string(let s): try c.encode(s)
+        case .number(let d): try c.encode(d)
+        case .bool(let b): try c.encode(b)
+        case .null: try c.encodeNil()
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
     }
 }
 
@@ -101,9 +145,15 @@ public struct AlertBatch: Sendable, Hashable {
     public var alerts: [Alert]
     /// Shown as the incident title when the first alert has no summary.
     public var title: String?
-    public init(groupKey: String, alerts: [Alert], title: String? = nil) {
+    /// The source says an alert of the group is still firing, whether or not this batch lists
+    /// it: Alertmanager's and Grafana's top-level `status` is `firing` while any alert of the
+    /// group fires, including alerts left out by `max_alerts` (`truncatedAlerts`). Such a
+    /// batch never resolves the incident.
+    public var groupFiring: Bool
+    public init(groupKey: String, alerts: [Alert], title: String? = nil, groupFiring: Bool = false) {
         self.groupKey = groupKey
         self.alerts = alerts
         self.title = title
+        self.groupFiring = groupFiring
     }
 }

@@ -6,7 +6,8 @@ import KlaxonCore
 enum AlertGroupPayload {
     /// Alertmanager's webhook payload, version 4.
     static func alertmanager(_ json: JSONObject) throws -> AlertBatch {
-        try parse(json, version: "4", what: "Alertmanager webhook payload version 4", linkKeys: [("generatorURL", "source")]) { _, _ in }
+        try parse(json, version: "4", what: "Alertmanager webhook payload version 4", linkKeys: [("generatorURL", "source")],
+                  alertKeys: []) { _, _ in }
     }
 
     /// Grafana's webhook contact point, version 1: plus title, state, message, and per alert
@@ -18,14 +19,23 @@ enum AlertGroupPayload {
         }
         _ = try f.string("message")
         let links = [("dashboardURL", "dashboard"), ("panelURL", "panel"), ("generatorURL", "source"), ("silenceURL", "silence"), ("imageURL", "image")]
-        return try parse(json, version: "1", what: "Grafana webhook payload", linkKeys: links) { a, alert in
+        return try parse(json, version: "1", what: "Grafana webhook payload", linkKeys: links,
+                         alertKeys: ["values", "valueString"]) { a, alert in
             alert.values = try a.numberMap("values")
             if let vs = try a.string("valueString"), !vs.isEmpty { alert.annotations["valueString"] = vs }
         }
     }
 
+    /// Payload members Klaxon models (or derives from the alerts); every other member is kept
+    /// with each alert as `notificationFields`.
+    private static let modelledPayloadKeys: Set<String> = [
+        "version", "groupKey", "status", "alerts", "externalURL", "title", "groupLabels", "commonLabels", "commonAnnotations",
+    ]
+    /// Alert members both formats model; `alertKeys` and the link keys add to them.
+    private static let modelledAlertKeys: Set<String> = ["status", "labels", "annotations", "startsAt", "endsAt", "fingerprint"]
+
     private static func parse(_ json: JSONObject, version expected: String, what: String, linkKeys: [(String, String)],
-                              extras: (Fields, inout Alert) throws -> Void) throws -> AlertBatch {
+                              alertKeys: Set<String>, extras: (Fields, inout Alert) throws -> Void) throws -> AlertBatch {
         let f = Fields(json)
         guard let version = try f.string("version", required: true), version == expected else {
             throw APIError.badRequest("Field version must be \"\(expected)\" (\(what)).")
@@ -33,9 +43,16 @@ enum AlertGroupPayload {
         guard let groupKey = try f.string("groupKey", required: true), !groupKey.isEmpty else {
             throw APIError.badRequest("Field groupKey must not be empty.")
         }
-        if let s = try f.string("status"), s != "firing", s != "resolved" {
+        let groupStatus = try f.string("status")
+        if let s = groupStatus, s != "firing", s != "resolved" {
             throw APIError.badRequest("Field status must be \"firing\" or \"resolved\".")
         }
+        switch json["truncatedAlerts"] {
+        case nil, .null?: break
+        case .number(let n)? where n >= 0 && n == n.rounded() && n < 1e15: break
+        default: throw APIError.badRequest("Field truncatedAlerts must be a whole number, 0 or more.")
+        }
+        let notification = kept(json, except: modelledPayloadKeys)
         let title = try f.string("title")
         let externalURL = try f.string("externalURL")
         guard let items = try f.array("alerts", required: true) else { throw APIError.badRequest("Field alerts is required.") }
@@ -63,8 +80,37 @@ enum AlertGroupPayload {
                 source: externalURL, sourceSeverity: labels["severity"], startsAt: try a.date("startsAt"),
                 endsAt: try a.date("endsAt"), links: links)
             try extras(a, &alert)
+            alert.sourceFields = kept(o, except: modelledAlertKeys.union(alertKeys).union(linkKeys.map(\.0)))
+            alert.notificationFields = notification
             alerts.append(alert)
         }
-        return AlertBatch(groupKey: groupKey, alerts: alerts, title: title ?? alerts.first?.summary)
+        return AlertBatch(groupKey: groupKey, alerts: alerts, title: title ?? alerts.first?.summary, groupFiring: groupStatus == "firing")
+    }
+
+    /// The object's members not in `modelled`, as sent (a repeated key: its last value); nil if none.
+    private static func kept(_ o: JSONObject, except modelled: Set<String>) -> [String: SourceValue]? {
+        var out: [String: SourceValue] = [:]
+        for m in o.members where !modelled.contains(m.key) {
+            // `truncatedAlerts: 0` says nothing; a count says alerts were left out.
+            if m.key == "truncatedAlerts", case .number(0) = m.value { continue }
+            out[m.key] = sourceValue(m.value)
+        }
+        if out["truncatedAlerts"] != nil, case .number(0)? = o["truncatedAlerts"] { out["truncatedAlerts"] = nil }
+        return out.isEmpty ? nil : out
+    }
+}
+
+/// A parsed JSON value as kept with an alert.
+func sourceValue(_ v: JSONValue) -> SourceValue {
+    switch v {
+    case .object(let o):
+        var d: [String: SourceValue] = [:]
+        for m in o.members { d[m.key] = sourceValue(m.value) }
+        return .object(d)
+    case .array(let a): return .array(a.map(sourceValue))
+    case .string(let s): return .string(s)
+    case .number(let n): return .number(n)
+    case .bool(let b): return .bool(b)
+    case .null: return .null
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A JSON value as `FastJSON` reads it: Swift's own types, no `Any` to box or cast.
-enum JSONValue {
+enum JSONValue: Sendable {
     case object(JSONObject)
     case array([JSONValue])
     case string(String)
@@ -53,7 +53,7 @@ enum JSONValue {
 /// A JSON object: its members in the order written. Objects in request bodies are small, so a
 /// look-up scans them rather than hashing every key; when a key is repeated, the last value
 /// counts, as it would in a dictionary.
-struct JSONObject {
+struct JSONObject: Sendable {
     var members: [(key: String, value: JSONValue)]
 
     init(members: [(key: String, value: JSONValue)] = []) { self.members = members }
