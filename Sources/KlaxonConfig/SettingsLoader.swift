@@ -43,6 +43,13 @@ struct SettingsLoader {
                 }
                 if !seen.insert(name).inserted { im["name"]!.error("duplicate integration name \"\(name)\"") }
                 let token = im["token"]?.secret("integrations.\(name).token", resolver: resolver) ?? Secret(value: nil)
+                if kind == .pagerduty, let tokenNode = im["token"], let value = token.value, value.count != 32 {
+                    // Every event's routing_key would be refused for its length (PagerDuty's own
+                    // rule), so the integration could never be used. Checked on the resolved
+                    // value (secrets are resolved here, and again on reload); never printed.
+                    let from = token.reference.map { " (\($0))" } ?? ""
+                    tokenNode.error("integrations.\(name).token\(from) is \(value.count) characters; PagerDuty routing keys are 32 characters")
+                }
                 var integration = Integration(name: name, kind: kind, token: token, team: teamText)
                 if let rl = im["rate_limit"], let rm = rl.mapping("rate_limit", allowed: ["per_second", "burst"], required: ["per_second"]) {
                     if let n = rm["per_second"]?.int("rate_limit.per_second", min: 1) {

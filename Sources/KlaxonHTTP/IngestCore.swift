@@ -105,12 +105,6 @@ struct IngestReply: Sendable {
         }
         return Response(status: status, headers: fields, body: .init(byteBuffer: bytes))
     }
-
-    /// A JSON body from a JSON-serialisable value (sorted keys, slashes as they are).
-    static func json(_ value: Any, status: HTTPResponse.Status) -> IngestReply {
-        // Strings, arrays and objects of them: serialisation cannot fail.
-        IngestReply(status: status, headers: nil, body: .json(ByteBuffer(bytes: (try? jsonData(value)) ?? Data())))
-    }
 }
 
 /// One integration as ingest uses it: the token to compare, its rate bucket and its counters,
@@ -120,24 +114,76 @@ final class IngestEntry: Sendable {
     /// Empty when the integration's secret is unset: then nothing matches it.
     let token: [UInt8]
     let bucket: TokenBucket
-    let accepted: Counter
-    let invalid: Counter
-    let rateLimited: Counter
+    let tally: IngestTally
 
     init(_ integration: Integration, bucket: TokenBucket) {
         self.integration = integration
         self.token = Array((integration.token.value ?? "").utf8)
         self.bucket = bucket
-        accepted = IngestCore.counter(integration.name, "accepted")
-        invalid = IngestCore.counter(integration.name, "invalid")
-        rateLimited = IngestCore.counter(integration.name, "rate_limited")
+        tally = IngestTally(integration.name)
+    }
+}
+
+/// The ingest counters of one integration (or of `unknown`, for requests that named none).
+/// Every request to the four ingest endpoints is counted once in
+/// `klaxon_alert_requests_total{integration,outcome}`, and its alerts in
+/// `klaxon_alerts_total{integration,outcome}` (accepted or refused). The engine counts the
+/// alerts it committed by status in `klaxon_alerts_received_total`; nothing here touches that one.
+struct IngestTally: Sendable {
+    /// How a request ended, the `outcome` of `klaxon_alert_requests_total`.
+    enum Outcome: String, Sendable {
+        case accepted
+        /// Refused for its content: content type, body size, JSON, payload (4xx).
+        case invalid
+        /// No token, or one that names no integration of the endpoint's kind.
+        case unauthorized
+        case rateLimited = "rate_limited"
+        /// The engine could not commit it (5xx).
+        case error
+    }
+
+    let integration: String
+    private let accepted: Counter
+    private let invalid: Counter
+    private let rateLimited: Counter
+    /// Made up front only for `unknown`, the one that counts them (hostile traffic included).
+    private let unauthorized: Counter?
+    private let alertsAccepted: Counter
+    private let alertsRefused: Counter
+
+    init(_ integration: String, unknown: Bool = false) {
+        self.integration = integration
+        unauthorized = unknown ? IngestCore.counter(integration, Outcome.unauthorized.rawValue) : nil
+        accepted = IngestCore.counter(integration, Outcome.accepted.rawValue)
+        invalid = IngestCore.counter(integration, Outcome.invalid.rawValue)
+        rateLimited = IngestCore.counter(integration, Outcome.rateLimited.rawValue)
+        alertsAccepted = MetricsCache.counter("klaxon_alerts_total", [("integration", integration), ("outcome", "accepted")])
+        alertsRefused = MetricsCache.counter("klaxon_alerts_total", [("integration", integration), ("outcome", "refused")])
+    }
+
+    /// An accepted request carrying `alerts` alerts (a PagerDuty acknowledge or resolve is one).
+    func accept(alerts: Int) {
+        accepted.increment()
+        if alerts > 0 { alertsAccepted.increment(by: alerts) }
+    }
+
+    /// A refused request; `alerts` is how many it carried, 1 when they cannot be counted.
+    func refuse(_ outcome: Outcome, alerts: Int = 1) {
+        switch outcome {
+        case .invalid: invalid.increment()
+        case .rateLimited: rateLimited.increment()
+        case .unauthorized: (unauthorized ?? IngestCore.counter(integration, outcome.rawValue)).increment()
+        case .accepted, .error: IngestCore.counter(integration, outcome.rawValue).increment()
+        }
+        alertsRefused.increment(by: max(1, alerts))
     }
 }
 
 /// The ingest rules, whatever carries the request: token check, rate limit, content type, body
 /// limit and parsing, then the engine commits and the answer is made. Hummingbird's routes
 /// (`IngestRoutes`) and the event-loop fast path (`IngestFastPath`) both run requests through
-/// here, so they answer alike and count alike (`klaxon_alert_requests_total`).
+/// here, so they answer alike and count alike (`IngestTally`): every request once, under the
+/// integration whose token or routing key it carried, or `unknown` when it carried none.
 final class IngestCore: Sendable {
     /// A request that passed the header checks; its body decides the rest.
     struct Admitted: Sendable {
@@ -162,6 +208,15 @@ final class IngestCore: Sendable {
         var action: Action
         /// PagerDuty's answer names the dedup key; the others list incidents.
         var pagerDutyKey: String?
+
+        /// The alerts it carries, as `klaxon_alerts_total` counts them (a PagerDuty acknowledge
+        /// or resolve is one).
+        var alerts: Int {
+            switch action {
+            case .ingest(let batch): batch.alerts.count
+            case .sourceAction: 1
+            }
+        }
     }
 
     enum Decision: Sendable {
@@ -176,15 +231,17 @@ final class IngestCore: Sendable {
     let fastPathAnswers: Counter
     private let limiter = RateLimiter()
     private let table = Locked<(integrations: [Integration], entries: [IngestEntry])>(([], []))
-    private let unknownUnauthorized = IngestCore.counter("unknown", "unauthorized")
-    private let unknownInvalid = IngestCore.counter("unknown", "invalid")
+    /// The counters of requests that named no integration.
+    private let unknown: IngestTally
 
     /// `metrics` makes the fast-path counter: the metrics system's by default; a test gives its
-    /// own, to read its server's count alone.
-    init(engine: IncidentService, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+    /// own, to read its server's count alone. `unknown` is the `integration` label of requests
+    /// that named no integration; a test gives its own, to read its own counts.
+    init(engine: IncidentService, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory, unknown: String = "unknown") {
         self.engine = engine
         self.logger = logger
         fastPathAnswers = Counter(label: "klaxon_http_ingest_fast_path_total", factory: metrics)
+        self.unknown = IngestTally(unknown, unknown: true)
     }
 
     static func counter(_ integration: String, _ outcome: String) -> Counter {
@@ -215,7 +272,7 @@ final class IngestCore: Sendable {
     private func rateLimited(_ e: IngestEntry) -> IngestReply? {
         let i = e.integration
         guard let wait = e.bucket.take(ratePerSecond: i.ratePerSecond, burst: i.burst, now: engine.clock.now) else { return nil }
-        e.rateLimited.increment()
+        e.tally.refuse(.rateLimited)
         let seconds = max(1, Int(wait.rounded(.up)))
         return APIError(.tooManyRequests, "rate_limited", "Integration \(i.name) sent more than \(Int(i.ratePerSecond)) requests a second; retry after \(seconds)s.",
                         headers: [.retryAfter: "\(seconds)"]).reply
@@ -226,33 +283,37 @@ final class IngestCore: Sendable {
     /// The checks on the header fields, in order: token (Bearer sources), rate limit, content type.
     func admit(_ endpoint: IngestEndpoint, authorization: String?, contentType: String?) -> Admission {
         if endpoint == .pagerDuty {
-            // The routing key is in the body; only the content type can be checked now.
-            if let e = jsonContentTypeError(contentType) { return .refused(e.reply) }
+            // The routing key is in the body, which is not read: the refusal names no integration.
+            if let e = jsonContentTypeError(contentType) {
+                unknown.refuse(.invalid)
+                return .refused(e.reply)
+            }
             return .admitted(Admitted(endpoint: endpoint, entry: nil))
         }
         guard let authorization else {
-            unknownUnauthorized.increment()
+            unknown.refuse(.unauthorized)
             return .refused(APIError.unauthorized("Authorization: Bearer <integration token> is required.").reply)
         }
         guard let token = bearerToken(authorization), !token.isEmpty else {
-            unknownUnauthorized.increment()
+            unknown.refuse(.unauthorized)
             return .refused(APIError.unauthorized("Only Bearer tokens are accepted.").reply)
         }
         guard let entry = entry(kind: endpoint.kind, token: token) else {
-            unknownUnauthorized.increment()
+            unknown.refuse(.unauthorized)
             return .refused(APIError.unauthorized("The token does not belong to any \(endpoint.kind.rawValue) integration.").reply)
         }
         if let refusal = rateLimited(entry) { return .refused(refusal) }
         if let e = jsonContentTypeError(contentType) {
-            entry.invalid.increment()
+            entry.tally.refuse(.invalid)
             return .refused(e.reply)
         }
         return .admitted(Admitted(endpoint: endpoint, entry: entry))
     }
 
-    /// The answer when the body is over 1 MiB.
+    /// The answer when the body is over 1 MiB (for PagerDuty, whose routing key is in the body
+    /// that is not read, the refusal names no integration).
     func bodyTooLarge(_ a: Admitted) -> IngestReply {
-        a.entry?.invalid.increment()
+        (a.entry?.tally ?? unknown).refuse(.invalid)
         return APIError.payloadTooLarge.reply
     }
 
@@ -260,8 +321,11 @@ final class IngestCore: Sendable {
     func decide(_ a: Admitted, body: UnsafeRawBufferPointer) -> Decision {
         guard let entry = a.entry else { return pagerDuty(body) }
         let batch: AlertBatch
+        // How many alerts a refusal counts: a grouped payload refused for a field still says.
+        var sent = 1
         do {
             let json = try parseJSONObject(body)
+            if a.endpoint != .generic, case .array(let list)? = json["alerts"] { sent = list.count }
             switch a.endpoint {
             case .alertmanager: batch = try AlertGroupPayload.alertmanager(json)
             case .grafana: batch = try AlertGroupPayload.grafana(json)
@@ -269,30 +333,54 @@ final class IngestCore: Sendable {
             case .pagerDuty: return pagerDuty(body) // not reached: PagerDuty has no entry yet
             }
         } catch {
-            entry.invalid.increment()
+            entry.tally.refuse(.invalid, alerts: sent)
             return .reply(errorReply(error, a.endpoint))
         }
         return .call(EngineCall(endpoint: a.endpoint, entry: entry, action: .ingest(batch)))
     }
 
+    /// PagerDuty's refusal of an event: exactly its three keys, in its order.
+    static func pagerDutyInvalid(_ errors: [String]) -> IngestReply {
+        var body = ByteBuffer()
+        body.writeStaticString(#"{"status":"invalid event","message":"Event object is invalid","errors":"#)
+        body.writeBytes((try? jsonData(errors)) ?? Data("[]".utf8))
+        body.writeStaticString("}")
+        return IngestReply(status: .badRequest, headers: nil, body: .json(body))
+    }
+
+    /// PagerDuty's answer to an accepted event, its keys in its order.
+    static func pagerDutySuccess(dedupKey: String) -> IngestReply {
+        var body = ByteBuffer()
+        body.writeStaticString(#"{"status":"success","message":"Event processed","dedup_key":"#)
+        // The key as a JSON string: the one element of a JSON array, without its brackets.
+        let array = (try? jsonData([dedupKey])) ?? Data(#"[""]"#.utf8)
+        body.writeBytes(array.dropFirst().dropLast())
+        body.writeStaticString("}")
+        return IngestReply(status: .accepted, headers: nil, body: .json(body))
+    }
+
     /// PagerDuty Events API v2: the routing key is the integration's token; answers exactly as
-    /// PagerDuty does (plus Klaxon's `error` code on refusals).
+    /// PagerDuty does.
     private func pagerDuty(_ body: UnsafeRawBufferPointer) -> Decision {
-        func invalid(_ errors: [String], status: HTTPResponse.Status = .badRequest, code: String = "invalid_event") -> Decision {
-            .reply(.json(["status": "invalid event", "message": "Event object is invalid", "errors": errors, "error": code], status: status))
-        }
         let object: JSONObject
         do { object = try parseJSONObject(body) } catch {
-            return invalid([(error as? APIError)?.message ?? "\(error)"])
+            unknown.refuse(.invalid)
+            return .reply(Self.pagerDutyInvalid([(error as? APIError)?.message ?? "\(error)"]))
         }
         let event: PagerDutyEvent.Parsed
         do { event = try PagerDutyEvent.parse(object.any) } catch {
-            unknownInvalid.increment()
-            return invalid(error.errors)
+            // Counted under the integration its routing key names, if it names one.
+            (error.routingKey.flatMap { entry(kind: .pagerduty, token: $0) }?.tally ?? unknown).refuse(.invalid)
+            return .reply(Self.pagerDutyInvalid(error.errors))
         }
         guard let entry = entry(kind: .pagerduty, token: event.routingKey) else {
-            unknownUnauthorized.increment()
-            return invalid(["'routing_key' does not match any integration"], status: .unauthorized, code: "unauthorized")
+            // PagerDuty documents 202, 400, 429 and 5xx for /v2/enqueue, never 401: a refused
+            // event is a 400 in its shape ("Invalid routing key" is what clients report for a
+            // key PagerDuty does not know; its exact body is not documented). So a well-formed
+            // key that is no pagerduty integration's token is a 400 like any invalid event,
+            // whose errors entry says the key is unknown here. Counted as unauthorized.
+            unknown.refuse(.unauthorized)
+            return .reply(Self.pagerDutyInvalid(["'routing_key' is not known to this Klaxon (it is no pagerduty integration's token)"]))
         }
         if let refusal = rateLimited(entry) { return .reply(refusal) }
         let dedupKey = event.dedupKey.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
@@ -314,13 +402,13 @@ final class IngestCore: Sendable {
     func finish(_ call: EngineCall, _ result: Result<[String], any Error>) -> IngestReply {
         switch result {
         case .success(let ids):
-            call.entry.accepted.increment()
-            if let key = call.pagerDutyKey {
-                return .json(["status": "success", "message": "Event processed", "dedup_key": key], status: .accepted)
-            }
+            call.entry.tally.accept(alerts: call.alerts)
+            if let key = call.pagerDutyKey { return Self.pagerDutySuccess(dedupKey: key) }
             return IngestReply(status: .accepted, headers: nil, body: .incidents(ids))
         case .failure(let error):
-            return errorReply(error, call.endpoint)
+            let reply = errorReply(error, call.endpoint)
+            call.entry.tally.refuse(reply.status.code < 500 ? .invalid : .error, alerts: call.alerts)
+            return reply
         }
     }
 

@@ -59,11 +59,13 @@ struct Seen: Equatable, CustomStringConvertible {
     var description: String { "\(status) \(body)" }
 }
 
-/// `klaxon_alert_requests_total` of the harness's integrations (their names carry `prefix`).
+/// `klaxon_alert_requests_total` and `klaxon_alerts_total` of the harness's integrations (their
+/// names carry `prefix`, and so does its `unknown`).
 func requestCounts(prefix: String) -> [String: Int] {
     let text = String(decoding: testRegistry.emitToBuffer(), as: UTF8.self)
     var counts: [String: Int] = [:]
-    for line in text.split(separator: "\n") where line.hasPrefix("klaxon_alert_requests_total{") && line.contains("integration=\"\(prefix)") {
+    for line in text.split(separator: "\n") where (line.hasPrefix("klaxon_alert_requests_total{") || line.hasPrefix("klaxon_alerts_total{"))
+        && line.contains("integration=\"\(prefix)") {
         let parts = line.split(separator: " ")
         counts[String(parts[0])] = Int(Double(parts[parts.count - 1]) ?? -1)
     }
@@ -134,7 +136,7 @@ func viaFastPath(_ requests: [IngestRequest], prefix: String, oneConnection: Boo
     return (seen, delta(countsBefore, requestCounts(prefix: prefix)), after, after != before)
 }
 
-private func delta(_ before: [String: Int], _ after: [String: Int]) -> [String: Int] {
+func delta(_ before: [String: Int], _ after: [String: Int]) -> [String: Int] {
     var d: [String: Int] = [:]
     for (k, v) in after where v != before[k] ?? 0 { d[k] = v - (before[k] ?? 0) }
     return d

@@ -88,18 +88,78 @@ struct PagerDutyIngestTests {
             #expect(o["status"] as? String == "invalid event")
             #expect(o["message"] as? String == "Event object is invalid")
             #expect((o["errors"] as? [String])?.contains(error) == true, "\(o)")
-            #expect(o["error"] is String)
+            // PagerDuty's three keys and nothing else, in its order.
+            #expect(Set(o.keys) == ["status", "message", "errors"], "\(o)")
+            #expect(String(buffer: r.body).hasPrefix(#"{"status":"invalid event","message":"Event object is invalid","errors":["#))
         }
         #expect(try await h.counts() == before)
     }
 
-    @Test func anUnknownRoutingKeyIsRefused() async throws {
+    @Test func aSuccessHasPagerDutysThreeKeysInItsOrder() async throws {
+        let h = try HTTPHarness()
+        try await h.app().test(.router) { client in
+            let body = #"{"routing_key":"R0UTINGKEY0000000000000000000000","event_action":"trigger","dedup_key":"a/b\"c","payload":{"summary":"s","source":"x","severity":"info"}}"#
+            let r = try await client.execute(uri: "/v2/enqueue", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+            #expect(r.status == .accepted)
+            #expect(String(buffer: r.body) == #"{"status":"success","message":"Event processed","dedup_key":"a/b\"c"}"#)
+        }
+    }
+
+    /// PagerDuty documents 202, 400, 429 and 5xx for /v2/enqueue, never 401: a well-formed key
+    /// that no integration has is refused as an invalid event, in PagerDuty's shape.
+    @Test func anUnknownRoutingKeyIsRefusedAsAnInvalidEvent() async throws {
         let h = try HTTPHarness()
         try await h.app().test(.router) { client in
             let body = #"{"routing_key":"R0UTINGKEY0000000000000000000001","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"info"}}"#
             let r = try await client.execute(uri: "/v2/enqueue", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
-            #expect(r.status == .unauthorized)
-            #expect(json(r.body)["status"] as? String == "invalid event")
+            #expect(r.status == .badRequest)
+            #expect(r.headers[.wwwAuthenticate] == nil)
+            let o = json(r.body)
+            #expect(Set(o.keys) == ["status", "message", "errors"], "\(o)")
+            #expect(o["status"] as? String == "invalid event")
+            #expect(o["message"] as? String == "Event object is invalid")
+            #expect(o["errors"] as? [String] == ["'routing_key' is not known to this Klaxon (it is no pagerduty integration's token)"])
+        }
+        #expect(try await h.counts() == [0, 0, 0, 0, 0])
+    }
+
+    static let timestamps: [(String, Double)] = [
+        ("2026-11-23T07:41:57.123+0000", 1_795_419_717.123), // PagerDuty's own example form
+        ("2026-11-23T09:41:57+0200", 1_795_419_717),
+        ("2026-11-23T04:11:57-0330", 1_795_419_717),
+        ("2026-11-23T07:41:57Z", 1_795_419_717),
+        ("2026-11-23T07:41:57.5Z", 1_795_419_717.5),
+        ("2026-11-23T09:41:57+02:00", 1_795_419_717),
+        ("2026-11-23T09:41:57.250+02:00", 1_795_419_717.25),
+        ("2026-11-23T09:41:57+02", 1_795_419_717),
+    ]
+
+    @Test(arguments: timestamps)
+    func aTimestampInAnyISO8601FormIsAccepted(_ text: String, _ expected: Double) async throws {
+        #expect(parseISO8601(text)?.timeIntervalSince1970 == expected)
+        let h = try HTTPHarness()
+        try await h.app().test(.router) { client in
+            let body = #"{"routing_key":"R0UTINGKEY0000000000000000000000","event_action":"trigger","dedup_key":"t","payload":{"summary":"s","source":"x","severity":"info","timestamp":"\#(text)"}}"#
+            let r = try await client.execute(uri: "/v2/enqueue", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+            #expect(r.status == .accepted, "\(String(buffer: r.body))")
+        }
+        #expect(try await h.engine.detail(1).alerts.first?.alert.startsAt?.timeIntervalSince1970 == expected)
+    }
+
+    static let badTimestamps = ["", "yesterday", "1795419717", "2026-11-23", "2026-11-23T07:41:57", "2026-11-23T07:41:57+020", "2026-11-23T07:41:57+02:0",
+                                "2026-11-23T07:41:57+02000", "2026-11-23T07:41:57+2400", "2026-11-23T07:41:57+0260", "2026-11-23T07:41:57.+0000",
+                                "2026-11-23T07:41:57+00x0", "2026-11-23T07:41:57Z+0000", "2026-13-23T07:41:57+0000", "2026-11-23T25:41:57+0000",
+                                "2026-11-23T07:41:57 +0000", "2026-11-23T07:41:57-"]
+
+    @Test(arguments: badTimestamps)
+    func aTimestampThatIsNotISO8601IsRefused(_ text: String) async throws {
+        #expect(parseISO8601(text) == nil)
+        let h = try HTTPHarness()
+        try await h.app().test(.router) { client in
+            let body = #"{"routing_key":"R0UTINGKEY0000000000000000000000","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"info","timestamp":"\#(text)"}}"#
+            let r = try await client.execute(uri: "/v2/enqueue", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+            #expect(r.status == .badRequest)
+            #expect(json(r.body)["errors"] as? [String] == ["'payload.timestamp' is invalid (must be an ISO 8601 date)"])
         }
         #expect(try await h.counts() == [0, 0, 0, 0, 0])
     }

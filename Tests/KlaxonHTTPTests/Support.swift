@@ -64,6 +64,10 @@ final class HTTPHarness: @unchecked Sendable {
     /// alone, so concurrent tests each read their own (the process-wide counters are in `testRegistry`).
     let metrics = PrometheusCollectorRegistry()
 
+    /// The `integration` label of this harness's requests that name no integration: with a
+    /// prefix, `<prefix>unknown`, so a test reads its own counts of those too.
+    let unknown: String
+
     /// `prefix` goes before every integration name, so a test can read its own request counters.
     init(now: Date = Date(timeIntervalSince1970: 1_795_420_830), prefix: String = "") throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -88,13 +92,15 @@ final class HTTPHarness: @unchecked Sendable {
         let team = Team(id: "ml-platform", timeZone: TimeZone(identifier: "Europe/Berlin")!, schedules: [], policies: [policy])
         let config = Configuration(settings: settings, people: people, teams: [team], playbooks: [], directory: dir)
         engine = IncidentService(store: store, clock: clock, runtime: Runtime(config: config))
-        ingest = IngestCore(engine: engine, logger: Logger(label: "klaxon.http.test"), metrics: PrometheusMetricsFactory(registry: metrics))
+        unknown = prefix.isEmpty ? "unknown" : prefix + "unknown"
+        ingest = IngestCore(engine: engine, logger: Logger(label: "klaxon.http.test"), metrics: PrometheusMetricsFactory(registry: metrics), unknown: unknown)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
     func app() -> some ApplicationProtocol {
-        Application(router: buildRouter(HTTPDependencies(engine: engine, metrics: testRegistry)))
+        let deps = HTTPDependencies(engine: engine, metrics: testRegistry)
+        return Application(router: buildRouter(deps, ingest: IngestCore(engine: engine, logger: deps.logger, unknown: unknown)))
     }
 
     /// The server as `klaxon serve` builds it (fast path included), for `.live` tests.

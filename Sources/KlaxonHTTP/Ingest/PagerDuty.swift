@@ -6,9 +6,12 @@ import KlaxonCore
 enum PagerDutyEvent {
     enum Action: String { case trigger, acknowledge, resolve }
 
-    /// A refused event, answered in PagerDuty's shape (plus Klaxon's `error` code).
+    /// A refused event, answered in PagerDuty's shape.
     struct Invalid: Error {
         var errors: [String]
+        /// The `routing_key` the event carried when it is a string, so the refusal can be
+        /// counted under the integration it names.
+        var routingKey: String? = nil
     }
 
     struct Parsed {
@@ -57,7 +60,7 @@ enum PagerDutyEvent {
                 }
                 var startsAt: Date? = nil
                 if let ts = str(payload, "timestamp", "payload.timestamp") {
-                    if let d = parseRFC3339(ts) { startsAt = d } else { errors.append("'payload.timestamp' is invalid (must be an ISO 8601 date)") }
+                    if let d = parseISO8601(ts) { startsAt = d } else { errors.append("'payload.timestamp' is invalid (must be an ISO 8601 date)") }
                 }
                 var labels: [String: String] = [:]
                 for key in ["source", "component", "group", "class"] {
@@ -100,7 +103,28 @@ enum PagerDutyEvent {
                 errors.append("'payload' is missing or blank")
             }
         }
-        guard errors.isEmpty, let routingKey, let action else { throw Invalid(errors: errors) }
+        guard errors.isEmpty, let routingKey, let action else { throw Invalid(errors: errors, routingKey: routingKey) }
         return Parsed(routingKey: routingKey, action: action, dedupKey: dedupKey, alert: alert)
+    }
+}
+
+/// `payload.timestamp`, which PagerDuty documents as ISO 8601 (its own example is
+/// `2015-07-17T08:42:58.315+0000`): a calendar date and time with seconds, any number of
+/// fractional digits, and a zone as `Z`, `±hh:mm`, `±hhmm` or `±hh`. A time without a zone is
+/// refused: which zone it meant cannot be known.
+func parseISO8601(_ s: String) -> Date? {
+    if let d = parseRFC3339(s) { return d }
+    // The zone without a colon: rewritten as RFC 3339's `±hh:mm` (the zone starts after the
+    // seconds, so the date's own hyphens are never taken for its sign).
+    let u = Array(s.utf8)
+    guard u.count > 20, let sign = u[19...].lastIndex(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }) else { return nil }
+    let zone = u[(sign + 1)...]
+    guard zone.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+    let head = String(decoding: u[...sign], as: UTF8.self)
+    let digits = String(decoding: zone, as: UTF8.self)
+    switch zone.count {
+    case 4: return parseRFC3339(head + digits.prefix(2) + ":" + digits.suffix(2))
+    case 2: return parseRFC3339(head + digits + ":00")
+    default: return nil
     }
 }
