@@ -37,8 +37,8 @@ public enum MatcherOverlap {
         let hasNumeric = ms.contains { $0.number != nil }
         if !hasNumeric, ms.allSatisfy({ $0.holds(for: nil) }) { return true }
         // `=~ R` and `!~ R` with the same R exclude each other.
-        let negated = Set(ms.filter { $0.op == .notMatches }.map(\.value))
-        if ms.contains(where: { $0.op == .matches && negated.contains($0.value) }) { return false }
+        let negated = Set(ms.filter { $0.op == .notMatches }.map { Array($0.value.utf8) })
+        if ms.contains(where: { $0.op == .matches && negated.contains(Array($0.value.utf8)) }) { return false }
         // A numeric matcher needs a value; `= ""` or `!~ ".+"` forbids one.
         if hasNumeric, ms.contains(where: { ($0.op == .equal && $0.value.isEmpty) || ($0.op == .notMatches && $0.value == ".+") }) { return false }
         // Positive regexes whose fixed prefixes differ (for every pair of alternatives, neither a
@@ -46,43 +46,119 @@ public enum MatcherOverlap {
         let prefixSets = ms.filter { $0.op == .matches }.compactMap { literalPrefixes($0.value) }
         for (i, a) in prefixSets.enumerated() {
             for b in prefixSets[(i + 1)...] {
-                if a.allSatisfy({ x in b.allSatisfy { y in !x.hasPrefix(y) && !y.hasPrefix(x) } }) { return false }
+                if a.allSatisfy({ x in b.allSatisfy { y in !x.starts(with: y) && !y.starts(with: x) } }) { return false }
             }
         }
-        // Literal alternatives (A|B|C) of one `=~` checked against all the others.
-        let regexes = ms.filter { $0.op == .matches }
-        for r in regexes {
-            let literals = r.value.split(separator: "|").map(String.init)
-            if literals.allSatisfy({ $0.range(of: #"^[A-Za-z0-9_.:/ -]+$"#, options: .regularExpression) != nil }) {
-                if !literals.contains(where: { lit in ms.allSatisfy { $0.holds(for: .text(lit)) } }) { return false }
-            }
+        // A `=~` that only matches a few fixed texts (`A|B|C`, metacharacters escaped): one of
+        // them must satisfy all the others. A regex with any other syntax (`.`, classes,
+        // quantifiers…) is never read as literal text, so the answer stays "may overlap".
+        for r in ms where r.op == .matches {
+            guard let literals = literalAlternatives(r.value) else { continue }
+            if !literals.contains(where: { lit in ms.allSatisfy { $0.holds(for: .text(lit)) } }) { return false }
         }
         return true
     }
 }
 
+/// Regex metacharacters (outside character classes) in RE2 and ICU.
+private let regexMeta = Set(#".^$*+?()[]{}|\"#.unicodeScalars)
+
+/// The top-level alternatives of `pattern` (split at `|` outside escapes, classes, `\Q…\E` and
+/// groups); nil when it has several and also a group, whose flags (`(?i)`) could reach past a `|`.
+func topLevelAlternatives(_ pattern: String) -> [[Unicode.Scalar]]? {
+    let p = Array(pattern.unicodeScalars)
+    var out: [[Unicode.Scalar]] = []
+    var current: [Unicode.Scalar] = []
+    var depth = 0, inClass = false, classFirst = false, hasGroup = false
+    var k = 0
+    while k < p.count {
+        let c = p[k]
+        if c == "\\", k + 1 < p.count {
+            classFirst = false
+            if p[k + 1] == "Q", !inClass {
+                var j = k + 2
+                while j < p.count, !(p[j] == "\\" && j + 1 < p.count && p[j + 1] == "E") { j += 1 }
+                let end = min(j + 2, p.count)
+                current += p[k..<end]; k = end
+                continue
+            }
+            current += p[k...(k + 1)]; k += 2
+            continue
+        }
+        if inClass {
+            // `]` right after `[` or `[^` is a literal.
+            if c == "]", !classFirst { inClass = false }
+            classFirst = false
+        } else if c == "[" {
+            inClass = true; classFirst = true
+            current.append(c); k += 1
+            if k < p.count, p[k] == "^" { current.append("^"); k += 1 }
+            continue
+        } else if c == "(" {
+            depth += 1; hasGroup = true
+        } else if c == ")" {
+            depth -= 1
+        } else if c == "|", depth == 0 {
+            out.append(current); current = []; k += 1
+            continue
+        }
+        current.append(c); k += 1
+    }
+    out.append(current)
+    if out.count > 1, hasGroup { return nil }
+    return out
+}
+
+/// Reads `alt` (one alternative) as literal scalars for as long as it can: `prefix` is fixed text
+/// every match starts with; `whole` says whether the alternative matches exactly that text.
+func literalRun(_ alt: [Unicode.Scalar]) -> (prefix: [Unicode.Scalar], whole: Bool) {
+    var out: [Unicode.Scalar] = []
+    var k = 0
+    while k < alt.count {
+        var lit = alt[k]
+        var next = k + 1
+        if lit == "\\" {
+            // `\` before ASCII punctuation is that character; anything else (`\d`, `\b`…) is not text.
+            guard next < alt.count, alt[next].isASCII, !Character(alt[next]).isLetter, !Character(alt[next]).isNumber else {
+                return (out, false)
+            }
+            lit = alt[next]; next += 1
+        } else if regexMeta.contains(lit) {
+            return (out, false)
+        }
+        // A quantifier that allows zero of it ends the fixed text before it; `+` after it.
+        if next < alt.count, "?*{".unicodeScalars.contains(alt[next]) { return (out, false) }
+        out.append(lit)
+        if next < alt.count, alt[next] == "+" { return (out, false) }
+        k = next
+    }
+    return (out, true)
+}
+
 /// The fixed texts that matches of `pattern` start with, one per top-level alternative; nil when
-/// some alternative has none (or the alternation is nested).
-func literalPrefixes(_ pattern: String) -> [String]? {
-    if pattern.contains("|"), pattern.contains("(") { return nil }
-    var out: [String] = []
-    for alt in pattern.split(separator: "|", omittingEmptySubsequences: false) {
-        guard let p = literalPrefix(String(alt)) else { return nil }
+/// some alternative has none (or the alternation has groups).
+func literalPrefixes(_ pattern: String) -> [[Unicode.Scalar]]? {
+    guard let alts = topLevelAlternatives(pattern) else { return nil }
+    var out: [[Unicode.Scalar]] = []
+    for alt in alts {
+        let p = literalRun(alt).prefix
+        if p.isEmpty { return nil }
         out.append(p)
     }
     return out
 }
 
-/// The fixed text every match of `pattern` starts with (no alternation).
-func literalPrefix(_ pattern: String) -> String? {
-    let chars = Array(pattern)
-    var out = ""
-    for (i, c) in chars.enumerated() {
-        if ".*+?()[]{}^$\\".contains(c) { break }
-        if i + 1 < chars.count, "?*{".contains(chars[i + 1]) { break }
-        out.append(c)
+/// Every text `pattern` can match, when it is an alternation of fixed texts (`A|B|C`, with
+/// metacharacters escaped, an empty alternative matching ""); nil otherwise.
+func literalAlternatives(_ pattern: String) -> [String]? {
+    guard let alts = topLevelAlternatives(pattern) else { return nil }
+    var out: [String] = []
+    for alt in alts {
+        let run = literalRun(alt)
+        guard run.whole else { return nil }
+        out.append(String(String.UnicodeScalarView(run.prefix)))
     }
-    return out.isEmpty ? nil : out
+    return out
 }
 
 extension Playbook {
