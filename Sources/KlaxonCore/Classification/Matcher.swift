@@ -121,12 +121,15 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
             number = n
         } else if op == .matches || op == .notMatches {
             let pattern = Array(decoded)
-            let scan: RE2Syntax.Scan
-            do { scan = try RE2Syntax.check(pattern) } catch let p as RE2Syntax.Problem {
+            let icu: String
+            do {
+                try RE2Syntax.check(pattern)
+                icu = try RE2Syntax.translate(pattern)
+            } catch let p as RE2Syntax.Problem {
                 let at = p.index < origin.count ? origin[p.index] : valueStart
                 throw ParseError(offset: at, message: "regular expression \"\(value)\": \(p.message)")
             } catch { throw ParseError(offset: valueStart, message: "invalid regular expression \"\(value)\"") }
-            do { regex = try AnchoredRegex(value, closeQuote: scan.unterminatedQuote) } catch {
+            do { regex = try AnchoredRegex(icuPattern: icu) } catch {
                 throw ParseError(offset: valueStart, message: "invalid regular expression \"\(value)\"")
             }
         }
@@ -195,10 +198,9 @@ final class AnchoredRegex: @unchecked Sendable {
     // NSRegularExpression is immutable after creation and safe to share across threads.
     private let regex: NSRegularExpression
 
-    /// `closeQuote`: `pattern` ends inside `\Q…` (literal to the end in RE2), so close it first.
-    init(_ pattern: String, closeQuote: Bool = false) throws {
-        let body = closeQuote ? pattern + #"\E"# : pattern
-        regex = try NSRegularExpression(pattern: #"\A(?:"# + body + #")\z"#, options: [.useUnixLineSeparators])
+    /// `icuPattern`: an RE2 pattern already rewritten by `RE2Syntax.translate`.
+    init(icuPattern: String) throws {
+        regex = try NSRegularExpression(pattern: #"\A(?:"# + icuPattern + #")\z"#, options: [.useUnixLineSeparators])
     }
 
     func matches(_ s: String) -> Bool {
@@ -215,29 +217,29 @@ enum RE2Syntax {
         var index: Int
         var message: String
     }
-    struct Scan: Equatable {
-        /// The pattern ends inside `\Q…` without `\E`.
-        var unterminatedQuote = false
-    }
-
     static let unsupported = "is not supported by Alertmanager's regular expressions (RE2)"
 
     /// Checks `p` (a decoded matcher value) and throws the first problem found.
-    static func check(_ p: [Unicode.Scalar]) throws -> Scan {
-        var scan = Scan()
+    static func check(_ p: [Unicode.Scalar]) throws {
         let n = p.count
         var i = 0
         var afterRepeat = false   // the previous token was a quantifier (with its lazy `?`)
+        var depth = 0             // open groups
         func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
         while i < n {
             let c = p[i]
             switch c {
             case "\\":
                 if at(i + 1) == "Q" {
-                    // Literal text up to `\E` (or the end).
+                    // Literal text up to `\E`.
                     var j = i + 2
                     while j < n, !(p[j] == "\\" && at(j + 1) == "E") { j += 1 }
-                    if j >= n { scan.unterminatedQuote = true; i = n } else { i = j + 2 }
+                    // RE2 alone would quote to the end, but Alertmanager compiles `^(?:re)$`, so
+                    // the quote would swallow its closing `)$`: the matcher is an error there.
+                    guard j < n else {
+                        throw Problem(index: i, message: "\\Q without \\E \(unsupported) (the quote would run past the end of the matcher); close it with \\E")
+                    }
+                    i = j + 2
                 } else {
                     i = try escape(p, i, inClass: false)
                 }
@@ -247,6 +249,13 @@ enum RE2Syntax {
                 afterRepeat = false
             case "(":
                 if at(i + 1) == "?" { try groupPrefix(p, i) }
+                depth += 1
+                i += 1
+                afterRepeat = false
+            case ")":
+                // Alertmanager compiles `^(?:re)$`: a `)` without its `(` would close that group.
+                guard depth > 0 else { throw Problem(index: i, message: "a ) without its opening (") }
+                depth -= 1
                 i += 1
                 afterRepeat = false
             case "*", "+", "?":
@@ -272,7 +281,6 @@ enum RE2Syntax {
                 afterRepeat = false
             }
         }
-        return scan
     }
 
     private static func repeatProblem(_ p: [Unicode.Scalar], _ i: Int) -> Problem {
@@ -343,14 +351,14 @@ enum RE2Syntax {
             case "]" where !first:
                 return j + 1
             case "[":
+                // `[:alpha:]`; any other `[` is a literal (`translate` writes every item of the
+                // class so that ICU reads a `[`, `&&` or `--` as RE2 does).
                 if at(j + 1) == ":" {
                     var k = j + 2
                     while k + 1 < n, !(p[k] == ":" && p[k + 1] == "]") { k += 1 }
-                    if k + 1 < n { j = k + 2; continue }   // [:alpha:]
+                    if k + 1 < n { j = k + 2; continue }
                 }
-                throw Problem(index: j, message: "a [ inside a character class is a literal to Alertmanager but a nested class to Klaxon's regex engine; write \\[")
-            case "&" where at(j + 1) == "&", "-" where at(j + 1) == "-":
-                throw Problem(index: j, message: "\(c)\(c) inside a character class is a set operation to Klaxon's regex engine but literal text to Alertmanager; write \\\(c)")
+                j += 1
             case "\\":
                 j = try escape(p, j, inClass: true)
             default:
@@ -407,6 +415,271 @@ enum RE2Syntax {
             }
             return i + 2
         }
+    }
+}
+
+/// Rewrites a pattern that passed `RE2Syntax.check` into an ICU pattern that matches exactly
+/// what Go's RE2 (Alertmanager) matches. RE2's `\d`, `\s`, `\w`, `\b` and POSIX classes such as
+/// `[[:alpha:]]` are ASCII-only where ICU's are Unicode, so they become explicit ASCII sets;
+/// every bracket class is re-emitted item by item as RE2 reads it (a `-` or `[:x:]` means to ICU
+/// what it means to RE2); `$` without `(?m)` is the end of the text; `\v`, `\0`, `\pL`,
+/// `\p{^Greek}` and a `{` that is no repeat are spelled the way ICU reads them.
+extension RE2Syntax {
+    /// Inclusive ranges of scalar values.
+    typealias Ranges = [(UInt32, UInt32)]
+
+    static let digit: Ranges = [(0x30, 0x39)]
+    static let space: Ranges = [(0x09, 0x0A), (0x0C, 0x0D), (0x20, 0x20)]   // \t \n \f \r and space: no \v
+    static let word: Ranges = [(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)]
+
+    /// Go's `posixGroup` (regexp/syntax/perl_groups.go): ASCII only.
+    static let posix: [String: Ranges] = [
+        "alnum": [(0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A)],
+        "alpha": [(0x41, 0x5A), (0x61, 0x7A)],
+        "ascii": [(0x00, 0x7F)],
+        "blank": [(0x09, 0x09), (0x20, 0x20)],
+        "cntrl": [(0x00, 0x1F), (0x7F, 0x7F)],
+        "digit": [(0x30, 0x39)],
+        "graph": [(0x21, 0x7E)],
+        "lower": [(0x61, 0x7A)],
+        "print": [(0x20, 0x7E)],
+        "punct": [(0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E)],
+        "space": [(0x09, 0x0D), (0x20, 0x20)],
+        "upper": [(0x41, 0x5A)],
+        "word": [(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)],
+        "xdigit": [(0x30, 0x39), (0x41, 0x46), (0x61, 0x66)],
+    ]
+
+    /// `\d`, `\s`, `\w` and their negations.
+    static func perlClass(_ e: Unicode.Scalar) -> (ranges: Ranges, negated: Bool)? {
+        switch e {
+        case "d": return (digit, false)
+        case "D": return (digit, true)
+        case "s": return (space, false)
+        case "S": return (space, true)
+        case "w": return (word, false)
+        case "W": return (word, true)
+        default: return nil
+        }
+    }
+
+    /// One character, written so that ICU reads it as that literal inside or outside a set.
+    static func literal(_ v: UInt32) -> String {
+        if (0x30...0x39).contains(v) || (0x41...0x5A).contains(v) || (0x61...0x7A).contains(v) {
+            return String(Character(Unicode.Scalar(v)!))
+        }
+        return "\\x{" + String(v, radix: 16, uppercase: true) + "}"
+    }
+
+    static func setItems(_ r: Ranges) -> String {
+        r.map { $0.0 == $0.1 ? literal($0.0) : literal($0.0) + "-" + literal($0.1) }.joined()
+    }
+
+    static func set(_ r: Ranges, negated: Bool) -> String { "[" + (negated ? "^" : "") + setItems(r) + "]" }
+
+    /// RE2's `\b` and `\B`: ASCII word characters on one side only (or on both sides or neither).
+    /// `(?-i:…)` keeps `(?i)` from adding the Kelvin sign and long s to the word characters.
+    static let wordBoundary: String = {
+        let w = set(word, negated: false)
+        return "(?-i:(?<=\(w))(?!\(w))|(?<!\(w))(?=\(w)))"
+    }()
+    static let notWordBoundary: String = {
+        let w = set(word, negated: false)
+        return "(?-i:(?<=\(w))(?=\(w))|(?<!\(w))(?!\(w)))"
+    }()
+
+    static func translate(_ p: [Unicode.Scalar]) throws -> String {
+        let n = p.count
+        func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
+        var out = ""
+        var multiline: [Bool] = [false]   // (?m) in each open group; the last is in force
+        var i = 0
+        while i < n {
+            let c = p[i]
+            switch c {
+            case "\\":
+                guard let e = at(i + 1) else { throw Problem(index: i, message: "a trailing backslash \(unsupported)") }
+                if e == "Q" {
+                    // Literal text up to `\E` (`check` refuses a quote without one).
+                    var j = i + 2
+                    while j < n, !(p[j] == "\\" && at(j + 1) == "E") { out += literal(p[j].value); j += 1 }
+                    i = min(j + 2, n)
+                } else if let (r, neg) = perlClass(e) {
+                    out += set(r, negated: neg); i += 2
+                } else if e == "b" {
+                    out += wordBoundary; i += 2
+                } else if e == "B" {
+                    out += notWordBoundary; i += 2
+                } else if e == "A" || e == "z" {
+                    out += "\\\(e)"; i += 2
+                } else if e == "p" || e == "P" {
+                    let (text, end) = try unicodeClass(p, i)
+                    out += text; i = end
+                } else {
+                    let (v, end) = try character(p, i)
+                    out += literal(v); i = end
+                }
+            case "[":
+                let (text, end) = try bracketClass(p, i)
+                out += text; i = end
+            case "(":
+                if at(i + 1) == "?" {
+                    var j = i + 2, m = multiline[multiline.count - 1], on = true
+                    while let f = at(j), f != ")", f != ":" {
+                        if f == "-" { on = false } else if f == "m" { m = on }
+                        j += 1
+                    }
+                    if at(j) == ":" { multiline.append(m) } else { multiline[multiline.count - 1] = m }
+                    let end = min(j + 1, n)
+                    out += String(String.UnicodeScalarView(p[i..<end])); i = end
+                } else {
+                    multiline.append(multiline[multiline.count - 1])
+                    out += "("; i += 1
+                }
+            case ")":
+                if multiline.count > 1 { multiline.removeLast() }
+                out += ")"; i += 1
+            case "$":
+                // Without (?m) RE2's `$` is the end of the text; ICU's also matches before a final \n.
+                out += multiline[multiline.count - 1] ? "(?:$)" : "(?:\\z)"; i += 1   // a group, so `$*` stays valid
+            case "{":
+                if let (end, _) = repeatCount(p, i) {
+                    out += String(String.UnicodeScalarView(p[i..<end])); i = end
+                } else {
+                    out += literal(c.value); i += 1   // RE2 reads a brace that is no repeat as itself
+                }
+            case "}", "]":
+                out += literal(c.value); i += 1
+            default:
+                out.unicodeScalars.append(c); i += 1
+            }
+        }
+        return out
+    }
+
+    /// A literal character at `i`, plain or escaped as RE2's `parseEscape` reads it: its value and
+    /// the index after it.
+    private static func character(_ p: [Unicode.Scalar], _ i: Int) throws -> (UInt32, Int) {
+        let n = p.count
+        func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
+        func octal(_ s: Unicode.Scalar?) -> UInt32? { s.flatMap { ("0"..."7").contains($0) ? $0.value - 48 : nil } }
+        func hex(_ s: Unicode.Scalar?) -> UInt32? {
+            guard let s, s.isASCII, s.properties.isASCIIHexDigit else { return nil }
+            return UInt32(String(s), radix: 16)
+        }
+        guard p[i] == "\\" else { return (p[i].value, i + 1) }
+        guard let e = at(i + 1) else { throw Problem(index: i, message: "a trailing backslash \(unsupported)") }
+        switch e {
+        case "0"..."7":
+            guard e == "0" || octal(at(i + 2)) != nil else {
+                throw Problem(index: i, message: "a backreference (\\\(e)) \(unsupported)")
+            }
+            var v = e.value - 48, j = i + 2
+            while j < i + 4, let d = octal(at(j)) { v = v * 8 + d; j += 1 }
+            return (v, j)
+        case "x":
+            if at(i + 2) == "{" {
+                var v: UInt32 = 0, j = i + 3
+                while let d = hex(at(j)) { v = min(v * 16 + d, 0x110000); j += 1 }
+                guard j > i + 3, at(j) == "}", v <= 0x10FFFF else {
+                    throw Problem(index: i, message: "write \\x{…} with 1 to 6 hex digits up to 10FFFF")
+                }
+                return (v, j + 1)
+            }
+            guard let h = hex(at(i + 2)), let l = hex(at(i + 3)) else {
+                throw Problem(index: i, message: "write \\x with exactly two hex digits or as \\x{…}")
+            }
+            return (h * 16 + l, i + 4)
+        case "a": return (0x07, i + 2)
+        case "f": return (0x0C, i + 2)
+        case "n": return (0x0A, i + 2)
+        case "r": return (0x0D, i + 2)
+        case "t": return (0x09, i + 2)
+        case "v": return (0x0B, i + 2)   // ICU's \v is any vertical space
+        default:
+            guard e.isASCII, !e.properties.isAlphabetic, !("0"..."9").contains(e) else {
+                throw Problem(index: i, message: "the escape \\\(e) is not a character here; Alertmanager's regular expressions (RE2) reject it")
+            }
+            return (e.value, i + 2)
+        }
+    }
+
+    /// `\pL`, `\p{Greek}`, `\P{…}`, `\p{^…}` at `i`, as ICU text, and the index after it.
+    private static func unicodeClass(_ p: [Unicode.Scalar], _ i: Int) throws -> (String, Int) {
+        let n = p.count
+        var negated = p[i + 1] == "P"
+        var name: [Unicode.Scalar], end: Int
+        guard i + 2 < n else { throw Problem(index: i, message: "\\\(p[i + 1]) needs a class name such as \\\(p[i + 1]){Greek}") }
+        if p[i + 2] == "{" {
+            guard let close = p[(i + 3)...].firstIndex(of: "}") else {
+                throw Problem(index: i, message: "\\\(p[i + 1]){ without its closing }")
+            }
+            name = Array(p[(i + 3)..<close]); end = close + 1
+        } else {
+            name = [p[i + 2]]; end = i + 3
+        }
+        if name.first == "^" { negated.toggle(); name.removeFirst() }
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0 == "_") }) else {
+            throw Problem(index: i, message: "unknown Unicode class \(String(String.UnicodeScalarView(p[i..<end])))")
+        }
+        return ("\\\(negated ? "P" : "p"){\(String(String.UnicodeScalarView(name)))}", end)
+    }
+
+    /// The bracket class at `i`, read as RE2's `parseClass` reads it and written item by item for
+    /// ICU; the index after its `]`.
+    private static func bracketClass(_ p: [Unicode.Scalar], _ i: Int) throws -> (String, Int) {
+        let n = p.count
+        func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
+        var j = i + 1
+        var out = "["
+        if at(j) == "^" { out += "^"; j += 1 }
+        var first = true   // a `]` right after `[` or `[^` is a literal
+        while j < n, p[j] != "]" || first {
+            first = false
+            if p[j] == "[", at(j + 1) == ":", j + 2 < n {
+                var k = j + 2
+                while k + 1 < n, !(p[k] == ":" && p[k + 1] == "]") { k += 1 }
+                if k + 1 < n {
+                    var name = String(String.UnicodeScalarView(p[(j + 2)..<k]))
+                    let negated = name.hasPrefix("^")
+                    if negated { name.removeFirst() }
+                    guard let r = posix[name] else {
+                        throw Problem(index: j, message: "unknown character class [:\(negated ? "^" : "")\(name):]; use alnum, alpha, ascii, blank, cntrl, digit, graph, lower, print, punct, space, upper, word or xdigit")
+                    }
+                    out += negated ? set(r, negated: true) : setItems(r)
+                    j = k + 2
+                    continue
+                }
+            }
+            if p[j] == "\\", let e = at(j + 1) {
+                if e == "p" || e == "P" {
+                    let (text, end) = try unicodeClass(p, j)
+                    out += text; j = end
+                    continue
+                }
+                if let (r, neg) = perlClass(e) {
+                    out += neg ? set(r, negated: true) : setItems(r)
+                    j += 2
+                    continue
+                }
+            }
+            let start = j
+            let (lo, afterLo) = try character(p, j)
+            j = afterLo
+            var hi = lo
+            if j + 1 < n, p[j] == "-", p[j + 1] != "]" {
+                if p[j + 1] == "\\", let e = at(j + 2), perlClass(e) != nil || e == "p" || e == "P" {
+                    throw Problem(index: j + 1, message: "a class such as \\\(e) cannot end a range")
+                }
+                (hi, j) = try character(p, j + 1)
+                guard hi >= lo else {
+                    throw Problem(index: start, message: "the range \(String(String.UnicodeScalarView(p[start..<j]))) runs backwards")
+                }
+            }
+            out += lo == hi ? literal(lo) : literal(lo) + "-" + literal(hi)
+        }
+        guard j < n else { throw Problem(index: i, message: "a character class [ without its closing ]") }
+        return (out + "]", j + 1)
     }
 }
 
