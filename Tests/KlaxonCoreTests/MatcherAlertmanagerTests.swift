@@ -110,13 +110,7 @@ struct MatcherRE2SyntaxTests {
         (#"x =~ "ab\\\\\1""#, 12, "backreference"),   // the regex ab\\\1: a literal backslash, then \1
     ])
     func refused(_ text: String, _ offset: Int, _ fragment: String) {
-        do {
-            _ = try Matcher(parsing: text)
-            Issue.record("\(text) parsed")
-        } catch let e as Matcher.ParseError {
-            #expect(e.offset == offset, "\(text): \(e.message)")
-            #expect(e.message.contains(fragment), "\(text): \(e.message)")
-        } catch { Issue.record("\(error)") }
+        expectRefused(text, at: offset, saying: fragment)
     }
 
     /// The same characters inside a class, escaped or quoted are literals, and lazy quantifiers
@@ -194,4 +188,15 @@ struct OverlapRegexSoundnessTests {
         #expect(topLevelAlternatives("[]|]x|y")?.count == 2)
         #expect(topLevelAlternatives("(a)|b") == nil)
     }
+}
+
+/// `text` fails to parse, at `offset`, with a message containing `fragment`.
+func expectRefused(_ text: String, at offset: Int, saying fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        _ = try Matcher(parsing: text)
+        Issue.record("\(text) parsed", sourceLocation: sourceLocation)
+    } catch let e as Matcher.ParseError {
+        #expect(e.offset == offset, "\(text): \(e.message)", sourceLocation: sourceLocation)
+        #expect(e.message.contains(fragment), "\(text): \(e.message)", sourceLocation: sourceLocation)
+    } catch { Issue.record("\(error)", sourceLocation: sourceLocation) }
 }
