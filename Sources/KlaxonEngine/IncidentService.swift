@@ -120,7 +120,7 @@ public final class IncidentService: Sendable {
             try writer.stakeholders(.opened, incident: inc)
             if firing.count < classified.count, !batch.groupFiring {
                 // Resolved alerts that came with the firing ones already count as resolved.
-                try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration.name, now: now)
+                try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration.name, now: now, leftOut: batch.truncatedAlerts)
             }
             return ([inc.id], inc, true)
         }
@@ -157,7 +157,7 @@ public final class IncidentService: Sendable {
             // Nothing new about the alerts, but the group may have stopped firing since a
             // truncated notification kept the incident open.
             if mayResolve, try tx.firingAlertCount(of: incident.number) == 0 {
-                try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
+                try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now, leftOut: batch.truncatedAlerts)
                 return ([incident.id], nil, true)
             }
             return ([incident.id], nil, false)
@@ -180,16 +180,22 @@ public final class IncidentService: Sendable {
             wake = true
         }
         if mayResolve {
-            try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
+            try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now, leftOut: batch.truncatedAlerts)
             wake = true
         }
         return ([incident.id], nil, wake)
     }
 
     /// Resolves the incident when every one of its alerts is resolved.
-    private static func resolveIfDone(_ incident: inout IncidentRecord, tx: any StoreTransaction, writer: EffectWriter, actor: String, now: Date) throws {
+    /// `leftOut`: alerts the source's notification did not list (Alertmanager's `truncatedAlerts`);
+    /// their state is not known, so the timeline says so.
+    private static func resolveIfDone(_ incident: inout IncidentRecord, tx: any StoreTransaction, writer: EffectWriter, actor: String, now: Date,
+                                      leftOut: Int = 0) throws {
         guard incident.status != .resolved, try tx.firingAlertCount(of: incident.number) == 0 else { return }
-        try resolve(&incident, tx: tx, writer: writer, by: actor, note: "every alert resolved", now: now)
+        let note = leftOut > 0
+            ? "every alert it knows resolved (the last notification left out \(leftOut) alert\(leftOut == 1 ? "" : "s") of the group: max_alerts)"
+            : "every alert resolved"
+        try resolve(&incident, tx: tx, writer: writer, by: actor, note: note, now: now)
     }
 
     private static func resolve(_ incident: inout IncidentRecord, tx: any StoreTransaction, writer: EffectWriter, by: String, note: String?, now: Date) throws {

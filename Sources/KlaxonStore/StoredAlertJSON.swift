@@ -55,6 +55,7 @@ struct JSONBytes {
     /// The shortest text that reads back as the same Double (finite values only).
     mutating func number(_ d: Double) {
         guard d.isFinite else { bytes.append(UInt8(ascii: "0")); return }
+        if d == 0, d.sign == .minus { raw("-0"); return }
         if d == d.rounded(), abs(d) < 1e15 { int(Int(d)); return }
         bytes.append(contentsOf: "\(d)".utf8)
     }

@@ -87,8 +87,8 @@ enum Composition {
             // indexed ones (4,096). For measurements (see README, Performance).
             var inboxLimit = 4096
             if let raw = ProcessInfo.processInfo.environment["KLAXON_INBOX"] {
-                guard let n = Int(raw), n >= 0 else {
-                    printError("klaxon: KLAXON_INBOX must be a whole number of rows, got \"\(raw)\"")
+                guard let n = Int(raw), n >= 0, n <= 1 << 30 else {
+                    printError("klaxon: KLAXON_INBOX must be a whole number of rows from 0 to \(1 << 30), got \"\(raw)\"")
                     throw ExitCode(2)
                 }
                 inboxLimit = n

@@ -118,4 +118,12 @@ struct MatcherRE2MeaningTests {
         #expect(try holds(#"^prod|staging$"#, "staging"))
         #expect(!(try holds(#"web\.example"#, "webXexample")))
     }
+
+    /// RE2 lets an anchor be repeated; ICU refuses a bare `\A*`, so it is compiled as a group.
+    @Test func repeatedAnchorsAreValid() throws {
+        #expect(try holds(#"\A*a"#, "a"))
+        #expect(try holds(#"a\z*"#, "a"))
+        #expect(try holds(#"(?:\Aa)+"#, "a"))
+        #expect(!(try holds(#"a\z*"#, "ab")))
+    }
 }

@@ -89,9 +89,9 @@ struct AlertmanagerIngestTests {
         #expect(n["notification_reason"] == .string("new"))
         #expect(n["routeLabels"] == .object(["team": .string("x")]))
         #expect(n["somethingElse"] == .array([.number(1), .number(2.5), .bool(true), .null, .string("s")]))
-        #expect(n["receiver"] == .string(receiver))
+        #expect(!receiver.isEmpty)
         // Modelled (or derived) members are not copied again; truncatedAlerts 0 says nothing.
-        for key in ["alerts", "version", "groupKey", "status", "externalURL", "groupLabels", "commonLabels", "commonAnnotations", "truncatedAlerts"] {
+        for key in ["alerts", "version", "groupKey", "status", "externalURL", "groupLabels", "commonLabels", "commonAnnotations", "truncatedAlerts", "receiver"] {
             #expect(n[key] == nil, "\(key)")
         }
         // And the API shows them as JSON.
@@ -121,22 +121,67 @@ struct AlertmanagerIngestTests {
                                  headers: [.authorization: "Bearer am-test-token", .contentType: "application/json"], body: body)
     }
 
-    @Test func aTruncatedGroupThatStillFiresIsNotResolved() async throws {
+    @Test func truncatedNotificationsResolveOnlyWhatKlaxonKnowsResolved() async throws {
+        // max_alerts: 1 and two alerts firing. Alertmanager computes `status` from the alerts it
+        // lists, so a notification listing only a resolved `a` says "resolved" while `b` fires.
         let h = try HTTPHarness()
         try await h.app().test(.router) { client in
-            // Alertmanager listed one alert of two (max_alerts: 1).
-            var r = try await postNotification(client, try notification(group: "firing", truncated: 1, alerts: [("a", "firing", "warning")]))
+            _ = try await postNotification(client, try notification(group: "firing", truncated: 1, alerts: [("a", "firing", "warning")]))
+            _ = try await postNotification(client, try notification(group: "firing", truncated: 1, alerts: [("b", "firing", "warning")]))
+            let r = try await postNotification(client, try notification(group: "resolved", truncated: 1, alerts: [("a", "resolved", "warning")]))
             #expect(r.status == .accepted)
-            // The listed one resolved; the group still fires (the other one, left out).
-            r = try await postNotification(client, try notification(group: "firing", truncated: 1, alerts: [("a", "resolved", "warning")]))
-            #expect(r.status == .accepted)
+            // b is known to fire: not resolved.
             #expect(try await h.engine.detail(1).incident.status == .triggered)
-            let kept = try await h.engine.detail(1).alerts.first?.alert.notificationFields?["truncatedAlerts"]
+            let kept = try await h.engine.detail(1).alerts.first { $0.alert.fingerprint == "a" }?.alert.notificationFields?["truncatedAlerts"]
             #expect(kept == .number(1))
-            // Now the whole group resolved.
-            r = try await postNotification(client, try notification(group: "resolved", alerts: [("a", "resolved", "warning")]))
+            // b resolves, listed in a notification that still leaves one out: every alert Klaxon
+            // knows is resolved, and the timeline says the notification was truncated.
+            _ = try await postNotification(client, try notification(group: "resolved", truncated: 1, alerts: [("b", "resolved", "warning")]))
+        }
+        let d = try await h.engine.detail(1)
+        #expect(d.incident.status == .resolved)
+        #expect(d.timeline.contains { $0.kind == "incident.resolved" && $0.message.contains("left out 1 alert of the group: max_alerts") })
+    }
+
+    @Test func aSenderWhoseStatusSaysTheGroupStillFiresKeepsItOpen() async throws {
+        let h = try HTTPHarness()
+        try await h.app().test(.router) { client in
+            _ = try await postNotification(client, try notification(group: "firing", alerts: [("a", "firing", "warning")]))
+            _ = try await postNotification(client, try notification(group: "firing", truncated: 1, alerts: [("a", "resolved", "warning")]))
+            #expect(try await h.engine.detail(1).incident.status == .triggered)
+            // The same alert again, now with the group resolved: that resolves it.
+            _ = try await postNotification(client, try notification(group: "resolved", alerts: [("a", "resolved", "warning")]))
+        }
+        let d = try await h.engine.detail(1)
+        #expect(d.incident.status == .resolved)
+        #expect(d.timeline.contains { $0.kind == "incident.resolved" && $0.message.hasSuffix("every alert resolved") })
+    }
+
+    @Test func largeNotificationFieldsAreNotCopiedIntoEveryAlert() async throws {
+        // Grafana's `message` is the text of all the alerts; an unknown member may be large too.
+        let h = try HTTPHarness()
+        let alerts: [[String: Any]] = (0..<50).map { i in
+            ["status": "firing", "labels": ["alertname": "Big", "instance": "i\(i)"], "annotations": ["summary": "alert \(i)"], "fingerprint": "fp\(i)"]
+        }
+        let o: [String: Any] = ["version": "1", "groupKey": "big", "status": "firing", "orgId": 1, "state": "alerting",
+                                "title": "[FIRING:50] Big", "message": String(repeating: "m", count: 40_000),
+                                "huge": String(repeating: "h", count: 5_000), "small": ["k": "v"], "alerts": alerts]
+        let body = try JSONSerialization.data(withJSONObject: o)
+        try await h.app().test(.router) { client in
+            let r = try await client.execute(uri: "/v1/alerts/grafana", method: .post,
+                                             headers: [.authorization: "Bearer grafana-test-token", .contentType: "application/json"],
+                                             body: ByteBuffer(bytes: body))
             #expect(r.status == .accepted)
-            #expect(try await h.engine.detail(1).incident.status == .resolved)
+        }
+        let stored = try await h.engine.detail(1).alerts
+        #expect(stored.count == 50)
+        for a in stored {
+            let n = try #require(a.alert.notificationFields)
+            #expect(n["message"] == nil)
+            #expect(n["small"] == .object(["k": .string("v")]))
+            #expect(n["orgId"] == .number(1))
+            #expect(n["state"] == .string("alerting"))
+            #expect(n["huge"] == .string("(not kept: more than 1024 bytes of JSON)"))
         }
     }
 

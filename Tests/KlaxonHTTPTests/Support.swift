@@ -70,6 +70,9 @@ final class HTTPHarness: @unchecked Sendable {
 
     /// `prefix` goes before every integration name, so a test can read its own request counters.
     init(now: Date = Date(timeIntervalSince1970: 1_795_420_830), prefix: String = "") throws {
+        // Counters are made (and cached) below: the metrics system must be bootstrapped first,
+        // whichever test runs first.
+        _ = testRegistry
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         clock = ManualClock(now: now)
         store = try SQLiteStore(path: dir + "/k.db")

@@ -511,7 +511,7 @@ extension RE2Syntax {
                 } else if e == "B" {
                     out += notWordBoundary; i += 2
                 } else if e == "A" || e == "z" {
-                    out += "\\\(e)"; i += 2
+                    out += "(?:\\\(e))"; i += 2   // a group, so `\A*` stays valid (ICU refuses a bare one)
                 } else if e == "p" || e == "P" {
                     let (text, end) = try unicodeClass(p, i)
                     out += text; i = end

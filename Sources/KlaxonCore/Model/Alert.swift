@@ -145,15 +145,20 @@ public struct AlertBatch: Sendable, Hashable {
     public var alerts: [Alert]
     /// Shown as the incident title when the first alert has no summary.
     public var title: String?
-    /// The source says an alert of the group is still firing, whether or not this batch lists
-    /// it: Alertmanager's and Grafana's top-level `status` is `firing` while any alert of the
-    /// group fires, including alerts left out by `max_alerts` (`truncatedAlerts`). Such a
-    /// batch never resolves the incident.
+    /// The source's own top-level `status` says the group fires (Alertmanager's and Grafana's).
+    /// Such a batch never resolves the incident, even if every alert it lists is resolved. (Both
+    /// compute it from the alerts they list, so this only guards against senders that count
+    /// more.)
     public var groupFiring: Bool
-    public init(groupKey: String, alerts: [Alert], title: String? = nil, groupFiring: Bool = false) {
+    /// Alerts of the group the source left out of this batch (Alertmanager's and Grafana's
+    /// `truncatedAlerts`, under `max_alerts`). Their state is unknown: the source computes its
+    /// `status` from the alerts it lists.
+    public var truncatedAlerts: Int
+    public init(groupKey: String, alerts: [Alert], title: String? = nil, groupFiring: Bool = false, truncatedAlerts: Int = 0) {
         self.groupKey = groupKey
         self.alerts = alerts
         self.title = title
         self.groupFiring = groupFiring
+        self.truncatedAlerts = truncatedAlerts
     }
 }

@@ -7,7 +7,7 @@ enum AlertGroupPayload {
     /// Alertmanager's webhook payload, version 4.
     static func alertmanager(_ json: JSONObject) throws -> AlertBatch {
         try parse(json, version: "4", what: "Alertmanager webhook payload version 4", linkKeys: [("generatorURL", "source")],
-                  alertKeys: []) { _, _ in }
+                  modelledAlertKeys: alertmanagerAlertKeys) { _, _ in }
     }
 
     /// Grafana's webhook contact point, version 1: plus title, state, message, and per alert
@@ -20,22 +20,29 @@ enum AlertGroupPayload {
         _ = try f.string("message")
         let links = [("dashboardURL", "dashboard"), ("panelURL", "panel"), ("generatorURL", "source"), ("silenceURL", "silence"), ("imageURL", "image")]
         return try parse(json, version: "1", what: "Grafana webhook payload", linkKeys: links,
-                         alertKeys: ["values", "valueString"]) { a, alert in
+                         modelledAlertKeys: grafanaAlertKeys) { a, alert in
             alert.values = try a.numberMap("values")
             if let vs = try a.string("valueString"), !vs.isEmpty { alert.annotations["valueString"] = vs }
         }
     }
 
-    /// Payload members Klaxon models (or derives from the alerts); every other member is kept
-    /// with each alert as `notificationFields`.
+    /// Payload members Klaxon models, or that say nothing the alerts and the integration do not
+    /// (`receiver` names the integration's own receiver; Grafana's `message` is the text of all
+    /// the alerts, which would be stored again with each one). Every other member is kept with
+    /// each alert as `notificationFields`.
     private static let modelledPayloadKeys: Set<String> = [
         "version", "groupKey", "status", "alerts", "externalURL", "title", "groupLabels", "commonLabels", "commonAnnotations",
+        "receiver", "message",
     ]
-    /// Alert members both formats model; `alertKeys` and the link keys add to them.
-    private static let modelledAlertKeys: Set<String> = ["status", "labels", "annotations", "startsAt", "endsAt", "fingerprint"]
+    /// Alert members each format models (the link keys included).
+    private static let alertmanagerAlertKeys: Set<String> = ["status", "labels", "annotations", "startsAt", "endsAt", "fingerprint", "generatorURL"]
+    private static let grafanaAlertKeys = alertmanagerAlertKeys.union(["values", "valueString", "dashboardURL", "panelURL", "silenceURL", "imageURL"])
+    /// A kept notification member longer than this (as JSON) is replaced by a note of its size:
+    /// it is stored with every alert of the notification.
+    static let keptNotificationLimit = 1024
 
     private static func parse(_ json: JSONObject, version expected: String, what: String, linkKeys: [(String, String)],
-                              alertKeys: Set<String>, extras: (Fields, inout Alert) throws -> Void) throws -> AlertBatch {
+                              modelledAlertKeys: Set<String>, extras: (Fields, inout Alert) throws -> Void) throws -> AlertBatch {
         let f = Fields(json)
         guard let version = try f.string("version", required: true), version == expected else {
             throw APIError.badRequest("Field version must be \"\(expected)\" (\(what)).")
@@ -47,12 +54,13 @@ enum AlertGroupPayload {
         if let s = groupStatus, s != "firing", s != "resolved" {
             throw APIError.badRequest("Field status must be \"firing\" or \"resolved\".")
         }
+        var truncated = 0
         switch json["truncatedAlerts"] {
         case nil, .null?: break
-        case .number(let n)? where n >= 0 && n == n.rounded() && n < 1e15: break
+        case .number(let n)? where n >= 0 && n == n.rounded() && n < 1e15: truncated = Int(n)
         default: throw APIError.badRequest("Field truncatedAlerts must be a whole number, 0 or more.")
         }
-        let notification = kept(json, except: modelledPayloadKeys)
+        let notification = kept(json, except: modelledPayloadKeys, limit: keptNotificationLimit)
         let title = try f.string("title")
         let externalURL = try f.string("externalURL")
         guard let items = try f.array("alerts", required: true) else { throw APIError.badRequest("Field alerts is required.") }
@@ -80,23 +88,44 @@ enum AlertGroupPayload {
                 source: externalURL, sourceSeverity: labels["severity"], startsAt: try a.date("startsAt"),
                 endsAt: try a.date("endsAt"), links: links)
             try extras(a, &alert)
-            alert.sourceFields = kept(o, except: modelledAlertKeys.union(alertKeys).union(linkKeys.map(\.0)))
+            alert.sourceFields = kept(o, except: modelledAlertKeys)
             alert.notificationFields = notification
             alerts.append(alert)
         }
-        return AlertBatch(groupKey: groupKey, alerts: alerts, title: title ?? alerts.first?.summary, groupFiring: groupStatus == "firing")
+        return AlertBatch(groupKey: groupKey, alerts: alerts, title: title ?? alerts.first?.summary, groupFiring: groupStatus == "firing",
+                          truncatedAlerts: truncated)
     }
 
-    /// The object's members not in `modelled`, as sent (a repeated key: its last value); nil if none.
-    private static func kept(_ o: JSONObject, except modelled: Set<String>) -> [String: SourceValue]? {
+    /// The object's members not in `modelled`, as sent (a repeated key: its last value); nil if
+    /// none. A member whose JSON is longer than `limit` bytes is kept as a note of its size.
+    private static func kept(_ o: JSONObject, except modelled: Set<String>, limit: Int = .max) -> [String: SourceValue]? {
         var out: [String: SourceValue] = [:]
         for m in o.members where !modelled.contains(m.key) {
             // `truncatedAlerts: 0` says nothing; a count says alerts were left out.
             if m.key == "truncatedAlerts", case .number(0) = m.value { continue }
-            out[m.key] = sourceValue(m.value)
+            let size = jsonSize(m.value, upTo: limit)
+            out[m.key] = size > limit ? .string("(not kept: more than \(limit) bytes of JSON)") : sourceValue(m.value)
         }
         if out["truncatedAlerts"] != nil, case .number(0)? = o["truncatedAlerts"] { out["truncatedAlerts"] = nil }
         return out.isEmpty ? nil : out
+    }
+}
+
+/// About how long `v` is as JSON (strings counted in UTF-8 bytes, numbers as 8), counting no
+/// further than just past `limit`.
+func jsonSize(_ v: JSONValue, upTo limit: Int) -> Int {
+    switch v {
+    case .string(let s): return s.utf8.count + 2
+    case .number: return 8
+    case .bool, .null: return 5
+    case .array(let a):
+        var n = 2
+        for e in a { n += jsonSize(e, upTo: limit) + 1; if n > limit { return n } }
+        return n
+    case .object(let o):
+        var n = 2
+        for m in o.members { n += m.key.utf8.count + 4 + jsonSize(m.value, upTo: limit); if n > limit { return n } }
+        return n
     }
 }
 
