@@ -179,19 +179,32 @@ vmhwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime of the server
 HZ=$(getconf CLK_TCK)
 
-# One target, started fresh on empty data:
-# "name req dur_us p99_us rss_kb cpu_ticks non2xx sockerr stored wrk_ticks" -> $RESULTS
+# The load on one started server, and its line in $RESULTS:
+# "name req dur_us p99_us rss_kb cpu_ticks non2xx sockerr stored wrk_ticks". `stored` is a
+# command that prints how many alerts the server counted (run after the load), or "-".
+measure() { # name pid ready_url load_url mode stored
+    local name=$1 pid=$2 ready=$3 url=$4 mode=$5 stored=$6
+    wait_ready "$name" "$pid" "$ready"
+    local cpu0; cpu0=$(cpu_ticks "$pid")
+    run_load "$name" "$url" "$mode"
+    kill -0 "$pid" 2>/dev/null || die "$name died under load"
+    local count="-"; [ "$stored" = - ] || count=$($stored)
+    echo "$name $R_requests $R_duration_us $R_p99_us $(vmhwm_kb "$pid") $(( $(cpu_ticks "$pid") - cpu0 )) $R_non2xx $((R_connect_err + R_read_err + R_write_err + R_timeout_err)) ${count:-?} $R_wrk_ticks" >> "$RESULTS"
+}
+klaxon_stored() {
+    curl -fsS "http://127.0.0.1:$KPORT/metrics" | awk '/^klaxon_alerts_received_total\{/ && /integration="am"/ && /status="firing"/ {print $2}' | head -1
+}
+alertmanager_stored() {
+    curl -fsS "http://127.0.0.1:$APORT/metrics" | awk '/^alertmanager_alerts_received_total\{/ && /status="firing"/ && /version="v2"/ {print $2}' | head -1
+}
+
+# Each target starts fresh on empty data.
 bench_klaxon() {
     rm -f "$WORK/klaxon/bench.db" "$WORK/klaxon/bench.db-wal" "$WORK/klaxon/bench.db-shm"
     (cd "$WORK/klaxon" && exec "$KLAXON" serve --config "$WORK/klaxon/klaxon.yaml" --listen "127.0.0.1:$KPORT") \
         > "$WORK/klaxon.log" 2>&1 &
     KPID=$!
-    wait_ready klaxon "$KPID" "http://127.0.0.1:$KPORT/readyz"
-    local cpu0; cpu0=$(cpu_ticks "$KPID")
-    run_load klaxon "http://127.0.0.1:$KPORT/v1/alerts/alertmanager" klaxon
-    kill -0 "$KPID" 2>/dev/null || die "klaxon died under load"
-    local stored; stored=$(curl -fsS "http://127.0.0.1:$KPORT/metrics" | awk '/^klaxon_alerts_received_total\{/ && /integration="am"/ && /status="firing"/ {print $2}' | head -1)
-    echo "klaxon $R_requests $R_duration_us $R_p99_us $(vmhwm_kb "$KPID") $(( $(cpu_ticks "$KPID") - cpu0 )) $R_non2xx $((R_connect_err + R_read_err + R_write_err + R_timeout_err)) ${stored:-?} $R_wrk_ticks" >> "$RESULTS"
+    measure klaxon "$KPID" "http://127.0.0.1:$KPORT/readyz" "http://127.0.0.1:$KPORT/v1/alerts/alertmanager" klaxon klaxon_stored
     local errlog; errlog=$(grep -ciE 'error|critical|fatal' "$WORK/klaxon.log" || true)
     if [ "$errlog" -gt 0 ]; then
         say "klaxon log has $errlog error lines; first 5:"; grep -iE 'error|critical|fatal' "$WORK/klaxon.log" | head -5 >&2
@@ -204,23 +217,14 @@ bench_alertmanager() {
         --web.listen-address="127.0.0.1:$APORT" --cluster.listen-address= --log.level=warn) \
         > "$WORK/alertmanager.log" 2>&1 &
     APID=$!
-    wait_ready alertmanager "$APID" "http://127.0.0.1:$APORT/-/ready"
-    local cpu0; cpu0=$(cpu_ticks "$APID")
-    run_load alertmanager "http://127.0.0.1:$APORT/api/v2/alerts" alertmanager
-    kill -0 "$APID" 2>/dev/null || die "alertmanager died under load"
-    local stored; stored=$(curl -fsS "http://127.0.0.1:$APORT/metrics" | awk '/^alertmanager_alerts_received_total\{/ && /status="firing"/ && /version="v2"/ {print $2}' | head -1)
-    echo "alertmanager $R_requests $R_duration_us $R_p99_us $(vmhwm_kb "$APID") $(( $(cpu_ticks "$APID") - cpu0 )) $R_non2xx $((R_connect_err + R_read_err + R_write_err + R_timeout_err)) ${stored:-?} $R_wrk_ticks" >> "$RESULTS"
+    measure alertmanager "$APID" "http://127.0.0.1:$APORT/-/ready" "http://127.0.0.1:$APORT/api/v2/alerts" alertmanager alertmanager_stored
     stop "$APID"
 }
-
 bench_null() {
     "$NULL_SERVER" --listen "127.0.0.1:$NPORT" > "$WORK/null.log" 2>&1 &
     NPID=$!
-    wait_ready null "$NPID" "http://127.0.0.1:$NPORT/"
-    local cpu0; cpu0=$(cpu_ticks "$NPID")
-    run_load null "http://127.0.0.1:$NPORT/v1/alerts/alertmanager" klaxon
-    kill -0 "$NPID" 2>/dev/null || die "klaxon-bench-null died under load"
-    echo "null $R_requests $R_duration_us $R_p99_us $(vmhwm_kb "$NPID") $(( $(cpu_ticks "$NPID") - cpu0 )) $R_non2xx $((R_connect_err + R_read_err + R_write_err + R_timeout_err)) - $R_wrk_ticks" >> "$RESULTS"
+    # The same requests as Klaxon's (mode klaxon).
+    measure null "$NPID" "http://127.0.0.1:$NPORT/" "http://127.0.0.1:$NPORT/v1/alerts/alertmanager" klaxon -
     stop "$NPID"
 }
 
