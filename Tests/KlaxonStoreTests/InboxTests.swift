@@ -236,26 +236,34 @@ struct InboxTests {
     }
 }
 
+/// A database as an earlier release left it: migrated up to `version`, with incident 1 (key
+/// "k") open, and `fill`'s rows.
+func earlierDatabase(upTo version: String, _ fill: @escaping @Sendable (Database) throws -> Void) async throws -> TempDB {
+    let db = TempDB()
+    let pool = try DatabasePool(path: db.path)
+    try SQLiteStore.migrator.migrate(pool, upTo: version)
+    try await pool.write { db in
+        let incident = IncidentRecord(number: 1, key: "k", integration: "x", title: "t", severity: .p2, category: .other,
+                                      team: "t", policy: nil, playbook: nil, openedAt: Date(timeIntervalSince1970: 0))
+        try db.execute(sql: "INSERT INTO incidents (number, key, status, opened_at, body) VALUES (1, 'k', 'open', 0, ?)",
+                       arguments: [String(decoding: try JSONEncoder().encode(incident), as: UTF8.self)])
+        try fill(db)
+    }
+    return db
+}
+
 /// A database written by the previous release (schema v3) opens with everything in place.
 struct MigrationV4Tests {
     @Test func aVersion3DatabaseKeepsItsAlertsTimelineAndOrder() async throws {
-        let db = TempDB()
-        do {
-            let pool = try DatabasePool(path: db.path)
-            try SQLiteStore.migrator.migrate(pool, upTo: "v3: alerts by status")
-            try await pool.write { db in
-                try db.execute(sql: "INSERT INTO incidents (number, key, status, opened_at, body) VALUES (1, 'k', 'open', 0, ?)",
-                               arguments: [String(decoding: try JSONEncoder().encode(IncidentRecord(number: 1, key: "k", integration: "x", title: "old", severity: .p2, category: .other,
-                                                                                                        team: "t", policy: nil, playbook: nil, openedAt: Date(timeIntervalSince1970: 0))), as: UTF8.self)])
-                // Inserted out of fingerprint order: the arrival (rowid) order must survive.
-                for (fp, status) in [("z", "firing"), ("a", "resolved"), ("m", "firing")] {
-                    let body = StoredAlertJSON.encode(StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: AlertStatus(rawValue: status)!, summary: fp),
-                                                                  severity: .p2, receivedAt: Date(timeIntervalSince1970: 0)))
-                    try db.execute(sql: "INSERT INTO alerts (incident, fingerprint, status, received_at, body) VALUES (1, ?, ?, 0, ?)", arguments: [fp, status, body])
-                }
-                for m in ["first", "second"] {
-                    try db.execute(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (1, 0, 'note', NULL, ?)", arguments: [m])
-                }
+        let db = try await earlierDatabase(upTo: "v3: alerts by status") { db in
+            // Inserted out of fingerprint order: the arrival (rowid) order must survive.
+            for (fp, status) in [("z", "firing"), ("a", "resolved"), ("m", "firing")] {
+                let body = StoredAlertJSON.encode(StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: AlertStatus(rawValue: status)!, summary: fp),
+                                                              severity: .p2, receivedAt: Date(timeIntervalSince1970: 0)))
+                try db.execute(sql: "INSERT INTO alerts (incident, fingerprint, status, received_at, body) VALUES (1, ?, ?, 0, ?)", arguments: [fp, status, body])
+            }
+            for m in ["first", "second"] {
+                try db.execute(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (1, 0, 'note', NULL, ?)", arguments: [m])
             }
         }
         let store = try SQLiteStore(path: db.path, inboxLimit: 1)
@@ -281,24 +289,15 @@ struct MigrationV4Tests {
 /// every waiting row counted and moves them as this release does.
 struct MigrationV5Tests {
     @Test func aVersion4InboxIsReadBackAndMoved() async throws {
-        let db = TempDB()
-        do {
-            let pool = try DatabasePool(path: db.path)
-            try SQLiteStore.migrator.migrate(pool, upTo: "v4: inbox tables")
-            try await pool.write { db in
-                let incident = IncidentRecord(number: 1, key: "k", integration: "x", title: "t", severity: .p2, category: .other,
-                                              team: "t", policy: nil, playbook: nil, openedAt: Date(timeIntervalSince1970: 0))
-                try db.execute(sql: "INSERT INTO incidents (number, key, status, opened_at, body) VALUES (1, 'k', 'open', 0, ?)",
-                               arguments: [String(decoding: try JSONEncoder().encode(incident), as: UTF8.self)])
-                // One alert already moved by v4 (in `alerts`), a newer version of it and a new one waiting.
-                for (table, fp, status, summary) in [("alerts", "a", "firing", "a1"), ("alert_inbox", "a", "resolved", "a2"), ("alert_inbox", "b", "firing", "b1")] {
-                    let body = StoredAlertJSON.encode(StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: AlertStatus(rawValue: status)!, summary: summary),
-                                                                  severity: .p2, receivedAt: Date(timeIntervalSince1970: 0)))
-                    try db.execute(sql: "INSERT INTO \(table) (incident, fingerprint, status, received_at, body) VALUES (1, ?, ?, 0, ?)", arguments: [fp, status, body])
-                }
-                try db.execute(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (1, 0, 'note', NULL, 'first')")
-                try db.execute(sql: "INSERT INTO timeline_inbox (incident, at, kind, actor, message) VALUES (1, 0, 'note', NULL, 'second')")
+        let db = try await earlierDatabase(upTo: "v4: inbox tables") { db in
+            // One alert already moved by v4 (in `alerts`), a newer version of it and a new one waiting.
+            for (table, fp, status, summary) in [("alerts", "a", "firing", "a1"), ("alert_inbox", "a", "resolved", "a2"), ("alert_inbox", "b", "firing", "b1")] {
+                let body = StoredAlertJSON.encode(StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: AlertStatus(rawValue: status)!, summary: summary),
+                                                              severity: .p2, receivedAt: Date(timeIntervalSince1970: 0)))
+                try db.execute(sql: "INSERT INTO \(table) (incident, fingerprint, status, received_at, body) VALUES (1, ?, ?, 0, ?)", arguments: [fp, status, body])
             }
+            try db.execute(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (1, 0, 'note', NULL, 'first')")
+            try db.execute(sql: "INSERT INTO timeline_inbox (incident, at, kind, actor, message) VALUES (1, 0, 'note', NULL, 'second')")
         }
         let store = try SQLiteStore(path: db.path, inboxLimit: 3, mergeChunk: 1)
         @Sendable func read(_ tx: any StoreTransaction) throws -> ([String], [String], Int) {
