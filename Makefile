@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= klaxon.yaml
 
-.PHONY: run test build deps lint clean bench bench-rotation bench-escalation bench-ingest bench-sqlite
+.PHONY: run test build deps lint clean bench bench-ceiling bench-rotation bench-escalation bench-ingest bench-sqlite
 
 # libcurl's headers are the one system package Klaxon needs to build.
 deps:
@@ -52,3 +52,9 @@ clean:
 # BENCH_ALERTS, BENCH_THREADS, BENCH_CONNECTIONS, BENCH_MAX_SECONDS, BENCH_STRICT=1 tune it.
 bench: deps
 	bash bench/bench.sh
+
+# `make bench` plus a fourth target: Klaxon built with bench/no-storage.patch (answers as soon as
+# a request is parsed; nothing classified or stored), to split Klaxon's cost into HTTP and parsing
+# versus the engine and the disk. A second release build (a few minutes).
+bench-ceiling: deps
+	BENCH_NO_STORAGE=1 bash bench/bench.sh

@@ -13,7 +13,10 @@
 #
 # Knobs (environment): BENCH_ALERTS (250000 per target), BENCH_ROUNDS (3), BENCH_THREADS (2), BENCH_CONNECTIONS (64),
 # BENCH_MAX_SECONDS (90, safety cap per target), BENCH_STRICT=1 (exit 1 when a goal fails),
-# BENCH_REF=<git ref> (build that commit instead of the working tree), BENCH_KEEP=1.
+# BENCH_REF=<git ref> (build that commit instead of the working tree), BENCH_KEEP=1,
+# BENCH_NO_STORAGE=1 (`make bench-ceiling`: a fourth target, Klaxon built with
+# bench/no-storage.patch, which answers each request as soon as it is parsed and stores nothing:
+# what Klaxon's HTTP and parsing alone cost; a second release build, a few minutes more).
 set -euo pipefail
 
 ALERTS=${BENCH_ALERTS:-250000}
@@ -75,13 +78,34 @@ swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/$SCRATCH" --
     || { grep -E 'error:' "$ROOT/$SCRATCH/bench-build.log" | head -n 10 >&2; die "release build of klaxon-bench-null failed (log: $SCRATCH/bench-build.log)"; }
 NULL_SERVER="$(swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/$SCRATCH" --show-bin-path)/klaxon-bench-null"
 [ -x "$NULL_SERVER" ] || die "no klaxon-bench-null binary at $NULL_SERVER"
+BARE=""
+if [ "${BENCH_NO_STORAGE:-0}" = 1 ]; then
+    # HEAD (or BENCH_REF) exported, bench/no-storage.patch applied, built on its own.
+    BSHA=$(git rev-parse --verify "${BENCH_REF:-HEAD}^{commit}")
+    BSRC="$ROOT/$SCRATCH/bare-src"; BBUILD="$ROOT/$SCRATCH/bare-build"
+    if [ "$(cat "$BSRC/.bench-sha" 2>/dev/null)" != "$BSHA" ]; then
+        rm -rf "$BSRC"; mkdir -p "$BSRC"
+        git archive "$BSHA" | tar -x -C "$BSRC"
+        [ -f Package.resolved ] && cp Package.resolved "$BSRC/"
+        # The ceiling keeps git from finding this repository above the export (git apply would
+        # then skip every path outside the current directory without a word).
+        (cd "$BSRC" && GIT_CEILING_DIRECTORIES="$(dirname "$BSRC")" git apply "$ROOT/bench/no-storage.patch") \
+            && grep -q 'bench/no-storage.patch' "$BSRC/Sources/KlaxonHTTP/IngestCore.swift" \
+            || die "bench/no-storage.patch does not apply to $BSHA"
+        echo "$BSHA" > "$BSRC/.bench-sha"
+    fi
+    say "building klaxon with bench/no-storage.patch (release, --scratch-path $BBUILD)"
+    swift build -c release --package-path "$BSRC" --scratch-path "$BBUILD" --product klaxon >> "$ROOT/$SCRATCH/bench-build.log" 2>&1 \
+        || { grep -E 'error:' "$ROOT/$SCRATCH/bench-build.log" | head -n 10 >&2; die "release build with bench/no-storage.patch failed"; }
+    BARE="$(swift build -c release --package-path "$BSRC" --scratch-path "$BBUILD" --show-bin-path)/klaxon"
+fi
 
 # ---- throw-away workspace, cleaned on any exit -----------------------------------------------
 WORK=$(mktemp -d /tmp/klaxon-bench.XXXXXX)
-KPID=""; APID=""; NPID=""
+KPID=""; APID=""; NPID=""; BPID=""
 cleanup() {
     local rc=$?
-    for pid in $KPID $APID $NPID; do
+    for pid in $KPID $APID $NPID $BPID; do
         if kill -0 "$pid" 2>/dev/null; then
             kill -TERM "$pid" 2>/dev/null || true
             for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -106,6 +130,7 @@ free_port() {
 KPORT=$(free_port)
 APORT=$(free_port); while [ "$APORT" = "$KPORT" ]; do APORT=$(free_port); done
 NPORT=$(free_port); while [ "$NPORT" = "$KPORT" ] || [ "$NPORT" = "$APORT" ]; do NPORT=$(free_port); done
+BPORT=$(free_port); while [ "$BPORT" = "$KPORT" ] || [ "$BPORT" = "$APORT" ] || [ "$BPORT" = "$NPORT" ]; do BPORT=$(free_port); done
 
 # Klaxon: one Alertmanager integration, one person, one schedule, one policy, no channels.
 mkdir -p "$WORK/klaxon/Rotations" "$WORK/am/data"
@@ -220,6 +245,14 @@ bench_alertmanager() {
     measure alertmanager "$APID" "http://127.0.0.1:$APORT/-/ready" "http://127.0.0.1:$APORT/api/v2/alerts" alertmanager alertmanager_stored
     stop "$APID"
 }
+bench_bare() {
+    rm -f "$WORK/klaxon/bench.db" "$WORK/klaxon/bench.db-wal" "$WORK/klaxon/bench.db-shm"
+    (cd "$WORK/klaxon" && exec "$BARE" serve --config "$WORK/klaxon/klaxon.yaml" --listen "127.0.0.1:$BPORT") \
+        > "$WORK/bare.log" 2>&1 &
+    BPID=$!
+    measure bare "$BPID" "http://127.0.0.1:$BPORT/readyz" "http://127.0.0.1:$BPORT/v1/alerts/alertmanager" klaxon -
+    stop "$BPID"
+}
 bench_null() {
     "$NULL_SERVER" --listen "127.0.0.1:$NPORT" > "$WORK/null.log" 2>&1 &
     NPID=$!
@@ -231,6 +264,7 @@ bench_null() {
 RESULTS="$WORK/results.txt"; : > "$RESULTS"
 for round in $(seq "$ROUNDS"); do
     if [ $((round % 2)) = 1 ]; then order="klaxon alertmanager null"; else order="null alertmanager klaxon"; fi
+    if [ -n "$BARE" ]; then order="$order bare"; fi
     say "round $round of $ROUNDS: $order"
     for target in $order; do "bench_$target"; done
 done
@@ -245,7 +279,7 @@ function median(a, n,    i, j, t, b) {
     return n % 2 ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2
 }
 {
-    t = ($1 == "klaxon") ? "k" : ($1 == "null") ? "n" : "a"; i = ++n[t]
+    t = ($1 == "klaxon") ? "k" : ($1 == "null") ? "n" : ($1 == "bare") ? "b" : "a"; i = ++n[t]
     req[t, i] = $2; rate[t, i] = $2 / ($3 / 1e6); p99[t, i] = $4 / 1000; rss[t, i] = $5 / 1024
     cpu[t, i] = $6 / hz; us[t, i] = ($6 / hz) * 1e6 / $2; non[t] += $7; sock[t] += $8; stored[t, i] = $9
     wus[t, i] = ($10 / hz) * 1e6 / $2
@@ -291,7 +325,13 @@ END {
         printf "  the do-nothing server, %.1f us are left for reading the JSON, classifying, deduplicating and\n", left
         printf "  committing each alert to disk (Klaxon spends %.1f us more than the do-nothing server).\n", mus["k"] - mus["n"]
     }
-    bad = (non["k"] + sock["k"] + non["a"] + sock["a"] + non["n"] + sock["n"]) > 0
+    if (n["b"] > 0) {
+        printf "\nKlaxon without storage (bench/no-storage.patch: answers once parsed, stores nothing), medians:\n"
+        printf "  %.0f alerts/s at %.1f us of server CPU per alert (%.2fx Alertmanager; p99 %.2f ms, peak RSS %.1f MiB)\n", mrate["b"], mus["b"], mrate["b"] / mrate["a"], mp99["b"], mrss["b"]
+        printf "  HTTP and parsing in Klaxon take %.1f us per alert over the do-nothing server; classifying,\n", mus["b"] - mus["n"]
+        printf "  deduplicating and committing take %.1f us more.\n", mus["k"] - mus["b"]
+    }
+    bad = (non["k"] + sock["k"] + non["a"] + sock["a"] + non["n"] + sock["n"] + non["b"] + sock["b"]) > 0
     if (bad) printf "  WARNING: non-2xx responses or socket errors; the figures above are not clean\n"
     exit (strict == 1 && (rrm < 2 || prm > 0.5 || mrm > 0.25 || bad)) ? 1 : 0
 }' "$RESULTS"
