@@ -30,6 +30,38 @@ struct MatcherRE2MeaningTests {
     }
 
     @Test(arguments: [
+        (#"(?i)strasse"#, "STRA\u{DF}E", false),   // RE2 folds one character to one: ß is not "ss"
+        ("(?i)stra\u{DF}e", "STRASSE", false),
+        ("(?i)stra\u{DF}e", "STRA\u{1E9E}E", true), // ß and ẞ fold to each other
+        (#"(?i)\x{DF}"#, "ss", false),
+        (#"(?i)\Qss\E"#, "\u{DF}", false),
+        ("(?i)\u{FB00}", "ff", false),             // the ff ligature is not "ff"
+        (#"(?i)ff"#, "\u{FB00}", false),
+        ("(?i)\u{FB00}", "\u{FB00}", true),
+        (#"(?i)k"#, "\u{212A}", true),               // k, K and the Kelvin sign
+        ("(?i)\u{3C3}", "\u{3C2}", true),          // σ, ς and Σ
+        ("(?i)\u{1C5}", "\u{1C6}", true),          // ǅ and ǆ
+        (#"(?i:a)b"#, "Ab", true),
+        (#"(?i:a)b"#, "AB", false),
+        (#"a(?i)b"#, "aB", true),
+        (#"a(?i)b"#, "AB", false),
+        (#"(?i)a(?-i)b"#, "Ab", true),
+        (#"(?i)a(?-i)b"#, "AB", false),
+        (#"(?i)(a|b)c+"#, "BCc", true),
+        (#"(?i)a.c"#, "AxC", true),
+        (#"(?i)api-\d{2}"#, "API-12", true),
+        ("(?i)[\u{FB00}]", "ff", false),             // a class of one: the same
+        ("(?i)[\u{FB00}]", "\u{FB00}", true),
+        ("(?i)[^\u{FB00}]", "f", true),
+        ("(?i)\u{130}", "i", false),                 // İ has no simple fold
+        (#"(?i)[^k]"#, "\u{212A}", false),
+        (#"(?i)[a-c]+"#, "AbC", true),
+    ])
+    func caseFoldingIsSimpleAsInRE2(_ re: String, _ value: String, _ expected: Bool) throws {
+        #expect(try holds(re, value) == expected, "\(re) on \(value.unicodeScalars.map { String($0.value, radix: 16) })")
+    }
+
+    @Test(arguments: [
         (#"é\bfoo\b"#, "\u{E9}foo", true),     // é is not a word character: a boundary before f
         (#".\bfoo\b"#, "\u{E9}foo", true),
         (#"é\Bfoo"#, "\u{E9}foo", false),

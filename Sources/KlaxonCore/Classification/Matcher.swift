@@ -488,11 +488,26 @@ extension RE2Syntax {
         return "(?-i:(?<=\(w))(?=\(w))|(?<!\(w))(?!\(w)))"
     }()
 
+    /// A lone surrogate: never in a Swift string (values are valid Unicode), so a set matches
+    /// nothing more with it, or (negated) nothing less; but a set with it has two members, which
+    /// ICU keeps as a set (see `translate`).
+    static let caselessPad = "\\x{D800}"
+
+    /// The flags of one group: `(?m)` and `(?i)`.
+    private struct Flags { var multiline = false; var caseless = false }
+
     static func translate(_ p: [Unicode.Scalar]) throws -> String {
         let n = p.count
         func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
         var out = ""
-        var multiline: [Bool] = [false]   // (?m) in each open group; the last is in force
+        var flags: [Flags] = [Flags()]   // the flags of each open group; the last is in force
+        /// A literal character. Under `(?i)` it is written as a set: ICU folds literal text in
+        /// full (ß matches "ss", ﬀ matches "ff"), a set by single characters only, as RE2's
+        /// simple folding does (k, K and the Kelvin sign; σ, ς and Σ; ß and ẞ). ICU turns a set
+        /// of one character back into literal text, so each set also holds `caselessPad`.
+        func lit(_ v: UInt32) -> String {
+            flags[flags.count - 1].caseless ? "[" + literal(v) + caselessPad + "]" : literal(v)
+        }
         var i = 0
         while i < n {
             let c = p[i]
@@ -502,7 +517,7 @@ extension RE2Syntax {
                 if e == "Q" {
                     // Literal text up to `\E` (`check` refuses a quote without one).
                     var j = i + 2
-                    while j < n, !(p[j] == "\\" && at(j + 1) == "E") { out += literal(p[j].value); j += 1 }
+                    while j < n, !(p[j] == "\\" && at(j + 1) == "E") { out += lit(p[j].value); j += 1 }
                     i = min(j + 2, n)
                 } else if let (r, neg) = perlClass(e) {
                     out += set(r, negated: neg); i += 2
@@ -517,31 +532,32 @@ extension RE2Syntax {
                     out += text; i = end
                 } else {
                     let (v, end) = try character(p, i)
-                    out += literal(v); i = end
+                    out += lit(v); i = end
                 }
             case "[":
                 let (text, end) = try bracketClass(p, i)
-                out += text; i = end
+                out += flags[flags.count - 1].caseless ? text.dropLast() + caselessPad + "]" : text
+                i = end
             case "(":
                 if at(i + 1) == "?" {
-                    var j = i + 2, m = multiline[multiline.count - 1], on = true
-                    while let f = at(j), f != ")", f != ":" {
-                        if f == "-" { on = false } else if f == "m" { m = on }
+                    var j = i + 2, f = flags[flags.count - 1], on = true
+                    while let x = at(j), x != ")", x != ":" {
+                        if x == "-" { on = false } else if x == "m" { f.multiline = on } else if x == "i" { f.caseless = on }
                         j += 1
                     }
-                    if at(j) == ":" { multiline.append(m) } else { multiline[multiline.count - 1] = m }
+                    if at(j) == ":" { flags.append(f) } else { flags[flags.count - 1] = f }
                     let end = min(j + 1, n)
                     out += String(String.UnicodeScalarView(p[i..<end])); i = end
                 } else {
-                    multiline.append(multiline[multiline.count - 1])
+                    flags.append(flags[flags.count - 1])
                     out += "("; i += 1
                 }
             case ")":
-                if multiline.count > 1 { multiline.removeLast() }
+                if flags.count > 1 { flags.removeLast() }
                 out += ")"; i += 1
             case "$":
                 // Without (?m) RE2's `$` is the end of the text; ICU's also matches before a final \n.
-                out += multiline[multiline.count - 1] ? "(?:$)" : "(?:\\z)"; i += 1   // a group, so `$*` stays valid
+                out += flags[flags.count - 1].multiline ? "(?:$)" : "(?:\\z)"; i += 1   // a group, so `$*` stays valid
             case "{":
                 if let (end, _) = repeatCount(p, i) {
                     out += String(String.UnicodeScalarView(p[i..<end])); i = end
@@ -550,8 +566,11 @@ extension RE2Syntax {
                 }
             case "}", "]":
                 out += literal(c.value); i += 1
-            default:
+            case ".", "*", "+", "?", "|", "^":
                 out.unicodeScalars.append(c); i += 1
+            default:
+                if flags[flags.count - 1].caseless { out += lit(c.value) } else { out.unicodeScalars.append(c) }
+                i += 1
             }
         }
         return out
