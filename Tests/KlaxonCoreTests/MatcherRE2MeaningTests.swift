@@ -136,9 +136,32 @@ struct MatcherRE2MeaningTests {
         (#"x =~ "a[bc""#, 7, "without its closing ]"),
         (#"x =~ "\Qa*+""#, 6, "\\Q without \\E"),       // Alertmanager's ^(?:\Qa*+)$ has no closing )
         (#"x =~ "a)|(b""#, 7, "without its opening ("),  // would close Alertmanager's (?:
+        (#"x =~ "a\\p{greek}""#, 7, "unknown Unicode class"),  // Go spells names exactly
+        (#"x =~ "\\p{IsGreek}""#, 6, "unknown Unicode class"),
+        (#"x =~ "[\\p{Alphabetic}]""#, 7, "unknown Unicode class"),
+        (#"x =~ "\\P{Letter}""#, 6, "unknown Unicode class"),
+        (#"x =~ "\\pX""#, 6, "unknown Unicode class"),
     ])
     func whatAlertmanagerRejectsIsRefusedAtItsPlace(_ text: String, _ offset: Int, _ fragment: String) {
         expectRefused(text, at: offset, saying: fragment)
+    }
+
+    @Test(arguments: [
+        (#"\p{Greek}+"#, "\u{3B1}\u{3B2}", true),
+        (#"\p{Greek}"#, "a", false),
+        (#"\p{^Greek}"#, "a", true),
+        (#"\P{Greek}"#, "\u{3B1}", false),
+        (#"\p{Lu}"#, "A", true),
+        (#"\p{Lu}"#, "a", false),
+        (#"\pN"#, "\u{663}", true),                  // unlike \d, \pN is every number
+        (#"\pL+"#, "\u{E9}t\u{E9}", true),
+        (#"\p{Any}"#, "\u{1F600}", true),
+        (#"[\p{Han}\d]+"#, "\u{6F22}1", true),
+        (#"\p{Kawi}"#, "\u{11F04}", true),            // a Unicode 15 script
+        (#"\p{Common}"#, "1", true),
+    ])
+    func unicodeClassesAreGoNames(_ re: String, _ value: String, _ expected: Bool) throws {
+        #expect(try holds(re, value) == expected, "\(re) on \(value)")
     }
 
     @Test func ordinaryPatternsStillMatch() throws {

@@ -638,11 +638,55 @@ extension RE2Syntax {
             name = [p[i + 2]]; end = i + 3
         }
         if name.first == "^" { negated.toggle(); name.removeFirst() }
-        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0 == "_") }) else {
-            throw Problem(index: i, message: "unknown Unicode class \(String(String.UnicodeScalarView(p[i..<end])))")
+        let text = String(String.UnicodeScalarView(name))
+        // Spelled as Go spells it (ICU would also take `greek`, `IsGreek`, `Alphabetic`, ...),
+        // and written for ICU with the property named, so a name means what it means in Go.
+        let icu: String
+        if text == "Any" {
+            icu = "Any"
+        } else if goCategories.contains(text) {
+            icu = "gc=" + text
+        } else if goScripts.contains(text) {
+            icu = "sc=" + text
+        } else {
+            throw Problem(index: i, message: "unknown Unicode class \(String(String.UnicodeScalarView(p[i..<end]))); Alertmanager's regular expressions (RE2) know Any, the general categories (L, Lu, Nd, P, ...) and the script names (Greek, Latin, Han, ...), spelled as Unicode spells them")
         }
-        return ("\\\(negated ? "P" : "p"){\(String(String.UnicodeScalarView(name)))}", end)
+        return ("\\\(negated ? "P" : "p"){\(icu)}", end)
     }
+
+    /// The general categories Go's `regexp` knows (Go 1.19, Alertmanager 0.25's).
+    static let goCategories: Set<String> = [
+        "C", "Cc", "Cf", "Co", "Cs", "L", "Ll", "Lm", "Lo", "Lt", "Lu", "M", "Mc", "Me", "Mn",
+        "N", "Nd", "Nl", "No", "P", "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps", "S", "Sc", "Sk", "Sm",
+        "So", "Z", "Zl", "Zp", "Zs",
+    ]
+
+    /// The script names Go's `regexp` knows: Unicode 15.0's (Go 1.21 on; Alertmanager 0.25's Go
+    /// 1.19 had Unicode 13.0's, without Cypro_Minoan, Kawi, Nag_Mundari, Old_Uyghur, Tangsa, Toto
+    /// and Vithkuqi).
+    static let goScripts: Set<String> = [
+        "Adlam", "Ahom", "Anatolian_Hieroglyphs", "Arabic", "Armenian", "Avestan", "Balinese", "Bamum",
+        "Bassa_Vah", "Batak", "Bengali", "Bhaiksuki", "Bopomofo", "Brahmi", "Braille", "Buginese", "Buhid",
+        "Canadian_Aboriginal", "Carian", "Caucasian_Albanian", "Chakma", "Cham", "Cherokee", "Chorasmian",
+        "Common", "Coptic", "Cuneiform", "Cypriot", "Cypro_Minoan", "Cyrillic", "Deseret", "Devanagari",
+        "Dives_Akuru", "Dogra", "Duployan", "Egyptian_Hieroglyphs", "Elbasan", "Elymaic", "Ethiopic",
+        "Georgian", "Glagolitic", "Gothic", "Grantha", "Greek", "Gujarati", "Gunjala_Gondi", "Gurmukhi",
+        "Han", "Hangul", "Hanifi_Rohingya", "Hanunoo", "Hatran", "Hebrew", "Hiragana", "Imperial_Aramaic",
+        "Inherited", "Inscriptional_Pahlavi", "Inscriptional_Parthian", "Javanese", "Kaithi", "Kannada",
+        "Katakana", "Kawi", "Kayah_Li", "Kharoshthi", "Khitan_Small_Script", "Khmer", "Khojki", "Khudawadi",
+        "Lao", "Latin", "Lepcha", "Limbu", "Linear_A", "Linear_B", "Lisu", "Lycian", "Lydian", "Mahajani",
+        "Makasar", "Malayalam", "Mandaic", "Manichaean", "Marchen", "Masaram_Gondi", "Medefaidrin",
+        "Meetei_Mayek", "Mende_Kikakui", "Meroitic_Cursive", "Meroitic_Hieroglyphs", "Miao", "Modi",
+        "Mongolian", "Mro", "Multani", "Myanmar", "Nabataean", "Nag_Mundari", "Nandinagari", "New_Tai_Lue",
+        "Newa", "Nko", "Nushu", "Nyiakeng_Puachue_Hmong", "Ogham", "Ol_Chiki", "Old_Hungarian", "Old_Italic",
+        "Old_North_Arabian", "Old_Permic", "Old_Persian", "Old_Sogdian", "Old_South_Arabian", "Old_Turkic",
+        "Old_Uyghur", "Oriya", "Osage", "Osmanya", "Pahawh_Hmong", "Palmyrene", "Pau_Cin_Hau", "Phags_Pa",
+        "Phoenician", "Psalter_Pahlavi", "Rejang", "Runic", "Samaritan", "Saurashtra", "Sharada", "Shavian",
+        "Siddham", "SignWriting", "Sinhala", "Sogdian", "Sora_Sompeng", "Soyombo", "Sundanese",
+        "Syloti_Nagri", "Syriac", "Tagalog", "Tagbanwa", "Tai_Le", "Tai_Tham", "Tai_Viet", "Takri", "Tamil",
+        "Tangsa", "Tangut", "Telugu", "Thaana", "Thai", "Tibetan", "Tifinagh", "Tirhuta", "Toto", "Ugaritic",
+        "Vai", "Vithkuqi", "Wancho", "Warang_Citi", "Yezidi", "Yi", "Zanabazar_Square",
+    ]
 
     /// The bracket class at `i`, read as RE2's `parseClass` reads it and written item by item for
     /// ICU; the index after its `]`.
