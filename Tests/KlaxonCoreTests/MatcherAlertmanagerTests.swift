@@ -107,6 +107,11 @@ struct MatcherRE2SyntaxTests {
         (#"x =~ "a(?#note)""#, 7, "comment"),
         (#"x =~ "a\Z""#, 7, "escape \\Z"),
         (#"x =~ "a{1001}""#, 7, "above 1000"),
+        (#"x =~ "(a{2}){501}""#, 12, "nested to 1002 copies"),     // RE2: at most 1000 copies in all
+        (#"x =~ "((a{10}){10}){11}""#, 19, "nested to 1100"),
+        (#"x =~ "(?:a{1000}){1,2}""#, 17, "nested to 2000"),
+        (#"x =~ "(a{0}b{5}){300}""#, 16, "nested to 1500"),
+        (#"x =~ "(x|(a{10}){10}){11}""#, 21, "nested to 1100"),
         (#"x =~ "ab\\\\\1""#, 12, "backreference"),   // the regex ab\\\1: a literal backslash, then \1
     ])
     func refused(_ text: String, _ offset: Int, _ fragment: String) {
@@ -126,6 +131,10 @@ struct MatcherRE2SyntaxTests {
         (#"x =~ "\Q(?=a)\1\E""#, #"(?=a)\1"#, true),
         (#"x =~ "a\\\\1""#, #"a\1"#, true),             // regex a\\1: a backslash, then 1
         (#"x =~ "a\\\\k""#, #"a\k"#, true),
+        (#"x =~ "(a{2}){500}b""#, String(repeating: "a", count: 1000) + "b", true),
+        (#"x =~ "(a{1000}){0,1}""#, "", true),                      // RE2 checks only repeats of 2 or more
+        (#"x =~ "(a{0}){1000}b""#, "b", true),                      // {0} ends the count
+        (#"x =~ "(a{10}|b){100}c""#, String(repeating: "b", count: 100) + "c", true),
         (#"x =~ "a*?b""#, "aab", true),
         (#"x =~ "a??b""#, "ab", true),
         (#"x =~ "a{2}?b""#, "aab", true),

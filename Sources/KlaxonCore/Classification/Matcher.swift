@@ -225,7 +225,14 @@ enum RE2Syntax {
         var i = 0
         var afterRepeat = false   // the previous token was a quantifier (with its lazy `?`)
         var depth = 0             // open groups
+        // RE2 refuses counted repeats nested beyond 1000 copies of the innermost thing: along
+        // any path, the product of the counts ({n,m} counts m, {n,} counts n; {0} ends the
+        // path). Per open group, the largest product inside it so far; `atom` is the product
+        // inside the last thing read (1 for a character, its largest for a group just closed).
+        var largest: [Int] = [1]
+        var atom = 1
         func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
+        func element(_ product: Int) { largest[largest.count - 1] = max(largest[largest.count - 1], product) }
         while i < n {
             let c = p[i]
             switch c {
@@ -250,14 +257,19 @@ enum RE2Syntax {
             case "(":
                 if at(i + 1) == "?" { try groupPrefix(p, i) }
                 depth += 1
+                largest.append(1)
                 i += 1
                 afterRepeat = false
+                continue
             case ")":
                 // Alertmanager compiles `^(?:re)$`: a `)` without its `(` would close that group.
                 guard depth > 0 else { throw Problem(index: i, message: "a ) without its opening (") }
                 depth -= 1
+                atom = largest.removeLast()
+                element(atom)
                 i += 1
                 afterRepeat = false
+                continue
             case "*", "+", "?":
                 if afterRepeat { throw repeatProblem(p, i) }
                 i += 1
@@ -269,6 +281,13 @@ enum RE2Syntax {
                     if counts.contains(where: { $0 > 1000 }) {
                         throw Problem(index: i, message: "a repeat count above 1000 \(unsupported)")
                     }
+                    let copies = counts.count == 2 ? counts[1] : counts[0]
+                    let product = copies * atom
+                    if product > 1000, counts.contains(where: { $0 >= 2 }) {
+                        throw Problem(index: i, message: "repeats nested to \(product) copies (over 1000) \(unsupported)")
+                    }
+                    element(product)
+                    atom = product
                     i = end
                     if at(i) == "?" { i += 1 }
                     afterRepeat = true
@@ -280,6 +299,7 @@ enum RE2Syntax {
                 i += 1
                 afterRepeat = false
             }
+            if !afterRepeat { atom = 1 }
         }
     }
 
