@@ -96,7 +96,16 @@ struct MatcherRE2SyntaxTests {
         (#"x =~ "(?>a)b""#, 6, "atomic group"),
         (#"x !~ "(a)\1""#, 9, "backreference"),
         (#"x =~ "(a)b\9""#, 10, "backreference"),
-        (#"x =~ "(?<n>a)\k<n>""#, 6, "named group"),
+        (#"x =~ "(?<n>a)\k<n>""#, 13, "named backreference"),
+        (#"x =~ "(?P<n>a)(?P<n>b)""#, 14, "used twice"),
+        (#"x =~ "(?P<>a)""#, 6, "needs a name"),
+        (#"x =~ "(?P<a-b>a)""#, 6, "needs a name"),
+        (#"x =~ "(a)(?P=a)""#, 9, "(?P="),
+        (#"x =~ "(?-)a""#, 6, "no flag after it"),
+        (#"x =~ "(?i-)a""#, 6, "no flag after it"),
+        (#"x =~ "(?i-m-s)a""#, 11, "second -"),
+        (#"x =~ "a(?i""#, 7, "without its closing )"),
+        (#"x =~ "((a)""#, 6, "without its closing )"),
         (#"x =~ "(a)\k<n>""#, 9, "named backreference"),
         (#"x =~ "a*+""#, 8, "possessive"),
         (#"x =~ "a++""#, 8, "possessive"),
@@ -135,6 +144,14 @@ struct MatcherRE2SyntaxTests {
         (#"x =~ "(a{1000}){0,1}""#, "", true),                      // RE2 checks only repeats of 2 or more
         (#"x =~ "(a{0}){1000}b""#, "b", true),                      // {0} ends the count
         (#"x =~ "(a{10}|b){100}c""#, String(repeating: "b", count: 100) + "c", true),
+        (#"x =~ "(?P<first>a|b)c""#, "bc", true),                  // named groups are groups
+        (#"x =~ "(?<x>ab)+""#, "abab", true),
+        (#"x =~ "(?U)a+""#, "aaa", true),                           // U (lazy) changes no whole match
+        (#"x =~ "(?iU)A+b""#, "aaB", true),
+        (#"x =~ "(?U:a*)b""#, "aab", true),
+        (#"x =~ "(?-U)a""#, "a", true),
+        (#"x =~ "(?s)a.b""#, "a\nb", true),
+        (#"x =~ "(?)a""#, "a", true),
         (#"x =~ "a*?b""#, "aab", true),
         (#"x =~ "a??b""#, "ab", true),
         (#"x =~ "a{2}?b""#, "aab", true),

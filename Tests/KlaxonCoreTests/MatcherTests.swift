@@ -38,7 +38,7 @@ struct MatcherTests {
         ("name", 4),
         ("name ~ x", 5),
         ("name > abc", 7),
-        ("name =~ \"(\"", 8),
+        ("name =~ \"(\"", 9),           // the ( without its )
         ("name = \"open", 7),
         ("name = \"a\" extra", 11),
     ])

@@ -224,12 +224,13 @@ enum RE2Syntax {
         let n = p.count
         var i = 0
         var afterRepeat = false   // the previous token was a quantifier (with its lazy `?`)
-        var depth = 0             // open groups
         // RE2 refuses counted repeats nested beyond 1000 copies of the innermost thing: along
         // any path, the product of the counts ({n,m} counts m, {n,} counts n; {0} ends the
         // path). Per open group, the largest product inside it so far; `atom` is the product
         // inside the last thing read (1 for a character, its largest for a group just closed).
         var largest: [Int] = [1]
+        var names = Set<String>()
+        var openedAt: [Int] = []  // where each open group starts
         var atom = 1
         func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
         func element(_ product: Int) { largest[largest.count - 1] = max(largest[largest.count - 1], product) }
@@ -255,16 +256,15 @@ enum RE2Syntax {
                 i = try characterClass(p, i)
                 afterRepeat = false
             case "(":
-                if at(i + 1) == "?" { try groupPrefix(p, i) }
-                depth += 1
+                if at(i + 1) == "?" { try groupPrefix(p, i, names: &names) }
+                openedAt.append(i)
                 largest.append(1)
                 i += 1
                 afterRepeat = false
                 continue
             case ")":
                 // Alertmanager compiles `^(?:re)$`: a `)` without its `(` would close that group.
-                guard depth > 0 else { throw Problem(index: i, message: "a ) without its opening (") }
-                depth -= 1
+                guard openedAt.popLast() != nil else { throw Problem(index: i, message: "a ) without its opening (") }
                 atom = largest.removeLast()
                 element(atom)
                 i += 1
@@ -301,6 +301,9 @@ enum RE2Syntax {
             }
             if !afterRepeat { atom = 1 }
         }
+        if let start = openedAt.last {
+            throw Problem(index: start, message: "a ( without its closing )")
+        }
     }
 
     private static func repeatProblem(_ p: [Unicode.Scalar], _ i: Int) -> Problem {
@@ -331,9 +334,10 @@ enum RE2Syntax {
         return (j + 1, counts)
     }
 
-    /// `(?` at `i`: refuses lookaround, atomic groups, comments, named groups and flags RE2
-    /// does not have.
-    private static func groupPrefix(_ p: [Unicode.Scalar], _ i: Int) throws {
+    /// `(?` at `i`: refuses lookaround, atomic groups, comments and flags RE2 does not have.
+    /// Named groups are taken (RE2's `(?P<name>…)`, and `(?<name>…)` of Go 1.22 on), each name
+    /// once; a matcher only asks whether the whole value matches, so they are plain groups.
+    private static func groupPrefix(_ p: [Unicode.Scalar], _ i: Int, names: inout Set<String>) throws {
         func at(_ k: Int) -> Unicode.Scalar? { k < p.count ? p[k] : nil }
         switch at(i + 2) {
         case "=", "!": throw Problem(index: i, message: "lookahead (?\(at(i + 2)!)…) \(unsupported)")
@@ -343,18 +347,54 @@ enum RE2Syntax {
             if at(i + 3) == "=" || at(i + 3) == "!" {
                 throw Problem(index: i, message: "lookbehind (?<\(at(i + 3)!)…) \(unsupported)")
             }
-            throw Problem(index: i, message: "a named group (?<name>…) \(unsupported); use a plain group (…)")
+            try groupName(p, i, from: i + 3, names: &names)
         case "P":
-            throw Problem(index: i, message: "named groups (?P<name>…) are not supported by Klaxon; a plain group (…) matches the same")
+            guard at(i + 3) == "<" else {
+                throw Problem(index: i, message: "(?P\(at(i + 3).map { String($0) } ?? "")…) \(unsupported); a named group is written (?P<name>…)")
+            }
+            try groupName(p, i, from: i + 4, names: &names)
         default:
-            var j = i + 2
+            // RE2's flags: i, m, s and U, then at most one `-` with at least one flag after it.
+            var j = i + 2, negated = false, flagAfterMinus = false
             while let f = at(j), f != ")", f != ":" {
-                if f != "-", !"ims".unicodeScalars.contains(f) {
-                    throw Problem(index: j, message: "the regex flag \"\(f)\" is not supported; use i, m or s")
+                if f == "-" {
+                    if negated { throw Problem(index: j, message: "a second - in a flag group \(unsupported)") }
+                    negated = true
+                } else if "imsU".unicodeScalars.contains(f) {
+                    flagAfterMinus = negated
+                } else {
+                    throw Problem(index: j, message: "the regex flag \"\(f)\" is not supported; use i, m, s or U")
                 }
                 j += 1
             }
+            if negated, !flagAfterMinus {
+                throw Problem(index: i, message: "a flag group with - and no flag after it \(unsupported)")
+            }
         }
+    }
+
+    /// The name of a named group, from `start` up to its `>`: letters, digits and `_`, not
+    /// empty, not used before.
+    private static func groupName(_ p: [Unicode.Scalar], _ i: Int, from start: Int, names: inout Set<String>) throws {
+        var j = start
+        while j < p.count, p[j] != ">" { j += 1 }
+        let name = p[start..<min(j, p.count)]
+        guard j < p.count, !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }) else {
+            throw Problem(index: i, message: "a named group needs a name of letters, digits and _ closed by >, as in (?P<name>…)")
+        }
+        guard names.insert(String(String.UnicodeScalarView(name))).inserted else {
+            throw Problem(index: i, message: "the group name \(String(String.UnicodeScalarView(name))) is used twice; RE2 refuses that")
+        }
+    }
+
+    /// The index after a named group's opening `(?P<name>` or `(?<name>` at `i`, or nil when
+    /// the group at `i` has no name.
+    static func namedGroupEnd(_ p: [Unicode.Scalar], _ i: Int) -> Int? {
+        func at(_ k: Int) -> Unicode.Scalar? { k < p.count ? p[k] : nil }
+        guard at(i + 1) == "?", at(i + 2) == "<" && at(i + 3) != "=" && at(i + 3) != "!" || at(i + 2) == "P" && at(i + 3) == "<" else { return nil }
+        var j = i + 3
+        while j < p.count, p[j] != ">" { j += 1 }
+        return min(j + 1, p.count)
     }
 
     /// A character class starting at `i`, read as RE2 reads it; returns the index after its `]`.
@@ -559,15 +599,30 @@ extension RE2Syntax {
                 out += flags[flags.count - 1].caseless ? text.dropLast() + caselessPad + "]" : text
                 i = end
             case "(":
-                if at(i + 1) == "?" {
+                if let end = namedGroupEnd(p, i) {
+                    flags.append(flags[flags.count - 1])
+                    out += "("; i = end
+                } else if at(i + 1) == "?" {
+                    // The flags for ICU: U (lazy by default) changes no match of the whole value,
+                    // which is all a matcher asks, and ICU has no U, so it is left out.
                     var j = i + 2, f = flags[flags.count - 1], on = true
+                    var set = "", unset = ""
                     while let x = at(j), x != ")", x != ":" {
-                        if x == "-" { on = false } else if x == "m" { f.multiline = on } else if x == "i" { f.caseless = on }
+                        if x == "-" { on = false } else {
+                            if x == "m" { f.multiline = on } else if x == "i" { f.caseless = on }
+                            if x != "U" { if on { set.unicodeScalars.append(x) } else { unset.unicodeScalars.append(x) } }
+                        }
                         j += 1
                     }
-                    if at(j) == ":" { flags.append(f) } else { flags[flags.count - 1] = f }
-                    let end = min(j + 1, n)
-                    out += String(String.UnicodeScalarView(p[i..<end])); i = end
+                    let opens = at(j) == ":"
+                    if opens { flags.append(f) } else { flags[flags.count - 1] = f }
+                    let written = set + (unset.isEmpty ? "" : "-" + unset)
+                    if opens {
+                        out += "(?" + written + ":"
+                    } else if !written.isEmpty {
+                        out += "(?" + written + ")"
+                    }
+                    i = min(j + 1, n)
                 } else {
                     flags.append(flags[flags.count - 1])
                     out += "("; i += 1
