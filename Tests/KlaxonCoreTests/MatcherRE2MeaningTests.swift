@@ -159,6 +159,10 @@ struct MatcherRE2MeaningTests {
         (#"[\p{Han}\d]+"#, "\u{6F22}1", true),
         (#"\p{Kawi}"#, "\u{11F04}", true),            // a Unicode 15 script
         (#"\p{Common}"#, "1", true),
+        (#"(?i)\p{Lu}"#, "a", true),                   // (?i) folds the class too, as in RE2
+        (#"(?i)\P{Ll}"#, "a", false),                 // RE2 folds, then negates
+        (#"(?i)\P{Lu}"#, "a", false),
+        (#"(?i)\P{Lu}"#, "1", true),
     ])
     func unicodeClassesAreGoNames(_ re: String, _ value: String, _ expected: Bool) throws {
         #expect(try holds(re, value) == expected, "\(re) on \(value)")
