@@ -22,6 +22,9 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
     public let value: String
     /// The parsed number for numeric operators.
     public let number: Double?
+    /// A regex that is valid but may be slow to match (see `RE2Syntax.check`); the
+    /// configuration loader shows it as a warning.
+    public let caution: ParseError?
     private let regex: AnchoredRegex?
 
     public var description: String {
@@ -114,6 +117,7 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
         let value = String(decoded)
         var number: Double? = nil
         var regex: AnchoredRegex? = nil
+        var caution: ParseError? = nil
         if op.isNumeric {
             guard let n = Double(value), n.isFinite else {
                 throw ParseError(offset: valueStart, message: "operator \(op.rawValue) needs a number, got \"\(value)\"")
@@ -123,7 +127,9 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
             let pattern = Array(decoded)
             let icu: String
             do {
-                try RE2Syntax.check(pattern)
+                if let c = try RE2Syntax.check(pattern) {
+                    caution = ParseError(offset: c.index < origin.count ? origin[c.index] : valueStart, message: "regular expression \"\(value)\": \(c.message)")
+                }
                 icu = try RE2Syntax.translate(pattern)
             } catch let p as RE2Syntax.Problem {
                 let at = p.index < origin.count ? origin[p.index] : valueStart
@@ -137,6 +143,7 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
         self.op = op
         self.value = value
         self.number = number
+        self.caution = caution
         self.regex = regex
     }
 
@@ -219,8 +226,13 @@ enum RE2Syntax {
     }
     static let unsupported = "is not supported by Alertmanager's regular expressions (RE2)"
 
-    /// Checks `p` (a decoded matcher value) and throws the first problem found.
-    static func check(_ p: [Unicode.Scalar]) throws {
+    /// Checks `p` (a decoded matcher value) and throws the first problem found. Returns a
+    /// caution for a regex that is valid but may backtrack for long (ICU backtracks; RE2 does
+    /// not): a group with a repeat of variable length inside, itself repeated more than once,
+    /// where one of the two has no upper bound: `(a+)+`, `(\w+\s?)*`, `(.*x){12}`. Matching such
+    /// a regex against some values took ICU 0.6–0.8 s each here (then it gives up: no match).
+    @discardableResult
+    static func check(_ p: [Unicode.Scalar]) throws -> Problem? {
         let n = p.count
         var i = 0
         var afterRepeat = false   // the previous token was a quantifier (with its lazy `?`)
@@ -232,8 +244,23 @@ enum RE2Syntax {
         var names = Set<String>()
         var openedAt: [Int] = []  // where each open group starts
         var atom = 1
+        // Per open group, what repeats it holds (for the caution); `atomRepeats` is the same for
+        // the last thing read.
+        var repeats: [Repeats] = [Repeats()]
+        var atomRepeats = Repeats()
+        var caution: Problem?
         func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
         func element(_ product: Int) { largest[largest.count - 1] = max(largest[largest.count - 1], product) }
+        /// A quantifier at `i`, from `min` to `max` (nil: no bound), on the last thing read.
+        func quantified(_ i: Int, min: Int, max: Int?) {
+            let inner = atomRepeats
+            if caution == nil, inner.variable, max.map({ $0 > 1 }) ?? true, max == nil || inner.unbounded {
+                caution = Problem(index: i, message: "a repeated group that holds a repeat of its own (as in (a+)+) can take Klaxon's regex engine (ICU, which backtracks) most of a second per alert on some values, where Alertmanager's RE2 stays fast; write it so each character can match one way only (a+ rather than (a+)+)")
+            }
+            // Variable: more than one way to match (`?` is not counted: at most one copy).
+            repeats[repeats.count - 1].variable = repeats[repeats.count - 1].variable || max.map { $0 > min && $0 > 1 } ?? true
+            repeats[repeats.count - 1].unbounded = repeats[repeats.count - 1].unbounded || max == nil
+        }
         while i < n {
             let c = p[i]
             switch c {
@@ -259,6 +286,8 @@ enum RE2Syntax {
                 if at(i + 1) == "?" { try groupPrefix(p, i, names: &names) }
                 openedAt.append(i)
                 largest.append(1)
+                repeats.append(Repeats())
+                atomRepeats = Repeats()
                 i += 1
                 afterRepeat = false
                 continue
@@ -267,11 +296,15 @@ enum RE2Syntax {
                 guard openedAt.popLast() != nil else { throw Problem(index: i, message: "a ) without its opening (") }
                 atom = largest.removeLast()
                 element(atom)
+                atomRepeats = repeats.removeLast()
+                repeats[repeats.count - 1].variable = repeats[repeats.count - 1].variable || atomRepeats.variable
+                repeats[repeats.count - 1].unbounded = repeats[repeats.count - 1].unbounded || atomRepeats.unbounded
                 i += 1
                 afterRepeat = false
                 continue
             case "*", "+", "?":
                 if afterRepeat { throw repeatProblem(p, i) }
+                quantified(i, min: c == "+" ? 1 : 0, max: c == "?" ? 1 : nil)
                 i += 1
                 if at(i) == "?" { i += 1 }   // lazy
                 afterRepeat = true
@@ -288,6 +321,8 @@ enum RE2Syntax {
                     }
                     element(product)
                     atom = product
+                    let bounded = counts.count == 2 || !p[i..<end].contains(",")
+                    quantified(i, min: counts[0], max: bounded ? copies : nil)
                     i = end
                     if at(i) == "?" { i += 1 }
                     afterRepeat = true
@@ -299,12 +334,16 @@ enum RE2Syntax {
                 i += 1
                 afterRepeat = false
             }
-            if !afterRepeat { atom = 1 }
+            if !afterRepeat { atom = 1; atomRepeats = Repeats() }
         }
         if let start = openedAt.last {
             throw Problem(index: start, message: "a ( without its closing )")
         }
+        return caution
     }
+
+    /// The repeats inside a group: one of variable length; one without an upper bound.
+    private struct Repeats { var variable = false; var unbounded = false }
 
     private static func repeatProblem(_ p: [Unicode.Scalar], _ i: Int) -> Problem {
         p[i] == "+"
