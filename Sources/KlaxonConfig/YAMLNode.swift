@@ -24,11 +24,6 @@ struct YNode {
         sink.error(file, l, c, message)
     }
 
-    func warning(atOffset offset: Int, _ message: String) {
-        let (l, c) = position(atOffset: offset)
-        sink.warning(file, l, c, message)
-    }
-
     func position(atOffset offset: Int) -> (line: Int, column: Int) {
         guard let s = node.scalar, let mark = node.mark,
               let text = try? String(contentsOfFile: file, encoding: .utf8),
@@ -167,11 +162,7 @@ struct YNode {
 
     func matcher(_ what: String) -> Matcher? {
         guard let text = string(what) else { return nil }
-        do {
-            let m = try Matcher(parsing: text)
-            if let c = m.caution { warning(atOffset: c.offset, c.message) }
-            return m
-        } catch let e as Matcher.ParseError {
+        do { return try Matcher(parsing: text) } catch let e as Matcher.ParseError {
             error(atOffset: e.offset, "bad matcher: \(e.message)")
             return nil
         } catch { return nil }

@@ -118,24 +118,3 @@ struct ScalarPositionTests {
         #expect(ScalarSource.position(offset: 0, value: value + "?", style: style, line: line, column: column, text: yaml) == nil)
     }
 }
-
-/// A regex that ICU may take long to match (a repeated group that repeats inside) loads, with a
-/// warning at the outer repeat.
-struct RegexCautionTests {
-    @Test func aNestedRepeatLoadsWithAWarningAtTheOuterRepeat() throws {
-        let folder = try ConfigFolder()
-        try folder.write("Playbooks/model-accuracy-degradation.yaml", """
-            id: model-accuracy-degradation
-            title: Accuracy
-            match:
-              - ['summary =~ "(\\\\w+\\\\s?)*down"']
-
-            """)
-        let (r, lines) = folder.load(ConfigLoaderTests.fullEnv)
-        #expect(r.configuration != nil, "\(lines)")
-        let cautions = lines.filter { $0.contains("holds a repeat of its own") }
-        #expect(cautions.count == 1, "\(lines)")
-        // The `*` after `(\w+\s?)` is in column 29 of line 4.
-        #expect(cautions.first?.hasPrefix("Playbooks/model-accuracy-degradation.yaml:4:29: warning: ") == true, "\(cautions)")
-    }
-}

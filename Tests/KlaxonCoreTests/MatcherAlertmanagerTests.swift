@@ -106,6 +106,9 @@ struct MatcherRE2SyntaxTests {
         (#"x =~ "(?i-m-s)a""#, 11, "second -"),
         (#"x =~ "a(?i""#, 7, "without its closing )"),
         (#"x =~ "((a)""#, 6, "without its closing )"),
+        (#"x =~ "a(?i)*""#, 11, "nothing before it to repeat"),  // RE2: missing argument
+        (#"x =~ "(*a)""#, 7, "nothing before it to repeat"),
+        (#"x =~ "a|*b""#, 8, "nothing before it to repeat"),
         (#"x =~ "(a)\k<n>""#, 9, "named backreference"),
         (#"x =~ "a*+""#, 8, "possessive"),
         (#"x =~ "a++""#, 8, "possessive"),
@@ -144,6 +147,13 @@ struct MatcherRE2SyntaxTests {
         (#"x =~ "(a{1000}){0,1}""#, "", true),                      // RE2 checks only repeats of 2 or more
         (#"x =~ "(a{0}){1000}b""#, "b", true),                      // {0} ends the count
         (#"x =~ "(a{10}|b){100}c""#, String(repeating: "b", count: 100) + "c", true),
+        (#"x =~ "a\12b""#, "a\nb", true),                         // \12 is octal (a newline) in RE2
+        (#"x =~ "\101\0102""#, "A\u{8}2", true),                   // \010, then a 2
+        (#"x =~ "(a+)+b""#, String(repeating: "a", count: 40), false), // no backtracking: linear
+        (#"x =~ "(a+)+b""#, String(repeating: "a", count: 40) + "b", true),
+        (#"x =~ "(.*a){20}""#, String(repeating: "a", count: 400) + "b", false),
+        (#"x =~ "(\w+\s?)*""#, String(repeating: "word ", count: 60) + "!", false),
+        (#"x =~ "(\w+\s?)*""#, String(repeating: "word ", count: 60), true),
         (#"x =~ "(?P<first>a|b)c""#, "bc", true),                  // named groups are groups
         (#"x =~ "(?<x>ab)+""#, "abab", true),
         (#"x =~ "(?U)a+""#, "aaa", true),                           // U (lazy) changes no whole match

@@ -22,10 +22,7 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
     public let value: String
     /// The parsed number for numeric operators.
     public let number: Double?
-    /// A regex that is valid but may be slow to match (see `RE2Syntax.check`); the
-    /// configuration loader shows it as a warning.
-    public let caution: ParseError?
-    private let regex: AnchoredRegex?
+    private let regex: RE2Program?
 
     public var description: String {
         op.isNumeric ? "\(name) \(op.rawValue) \(value)" : "\(name) \(op.rawValue) \"\(Matcher.quoted(value))\""
@@ -116,8 +113,7 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
         }
         let value = String(decoded)
         var number: Double? = nil
-        var regex: AnchoredRegex? = nil
-        var caution: ParseError? = nil
+        var regex: RE2Program? = nil
         if op.isNumeric {
             guard let n = Double(value), n.isFinite else {
                 throw ParseError(offset: valueStart, message: "operator \(op.rawValue) needs a number, got \"\(value)\"")
@@ -125,25 +121,18 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
             number = n
         } else if op == .matches || op == .notMatches {
             let pattern = Array(decoded)
-            let icu: String
             do {
-                if let c = try RE2Syntax.check(pattern) {
-                    caution = ParseError(offset: c.index < origin.count ? origin[c.index] : valueStart, message: "regular expression \"\(value)\": \(c.message)")
-                }
-                icu = try RE2Syntax.translate(pattern)
+                try RE2Syntax.check(pattern)
+                regex = try RE2Program(pattern)
             } catch let p as RE2Syntax.Problem {
                 let at = p.index < origin.count ? origin[p.index] : valueStart
                 throw ParseError(offset: at, message: "regular expression \"\(value)\": \(p.message)")
-            } catch { throw ParseError(offset: valueStart, message: "invalid regular expression \"\(value)\"") }
-            do { regex = try AnchoredRegex(icuPattern: icu) } catch {
-                throw ParseError(offset: valueStart, message: "invalid regular expression \"\(value)\"")
-            }
+            } catch { throw ParseError(offset: valueStart, message: "invalid regular expression \"\(value)\": \(error)") }
         }
         self.name = name
         self.op = op
         self.value = value
         self.number = number
-        self.caution = caution
         self.regex = regex
     }
 
@@ -198,26 +187,8 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A fully anchored regular expression (`\A(?:re)\z`), as Alertmanager anchors its matchers:
-/// the whole value must match (ICU's `$` would also match before a trailing newline). `.` stops
-/// only at `\n`, as in Go.
-final class AnchoredRegex: @unchecked Sendable {
-    // NSRegularExpression is immutable after creation and safe to share across threads.
-    private let regex: NSRegularExpression
-
-    /// `icuPattern`: an RE2 pattern already rewritten by `RE2Syntax.translate`.
-    init(icuPattern: String) throws {
-        regex = try NSRegularExpression(pattern: #"\A(?:"# + icuPattern + #")\z"#, options: [.useUnixLineSeparators])
-    }
-
-    func matches(_ s: String) -> Bool {
-        let range = NSRange(s.startIndex..<s.endIndex, in: s)
-        return regex.firstMatch(in: s, options: [], range: range) != nil
-    }
-}
-
-/// Regular-expression syntax that ICU (Klaxon's engine) accepts but Alertmanager's RE2 rejects
-/// or reads differently; such matchers are refused when the configuration loads.
+/// The syntax of Alertmanager's regular expressions (Go's RE2): what it refuses is refused when
+/// the configuration loads, at its place; what it takes, `RE2Program` runs.
 enum RE2Syntax {
     struct Problem: Error, Equatable {
         /// Index of the offending scalar in the pattern.
@@ -226,13 +197,8 @@ enum RE2Syntax {
     }
     static let unsupported = "is not supported by Alertmanager's regular expressions (RE2)"
 
-    /// Checks `p` (a decoded matcher value) and throws the first problem found. Returns a
-    /// caution for a regex that is valid but may backtrack for long (ICU backtracks; RE2 does
-    /// not): a group with a repeat of variable length inside, itself repeated more than once,
-    /// where one of the two has no upper bound: `(a+)+`, `(\w+\s?)*`, `(.*x){12}`. Matching such
-    /// a regex against some values took ICU 0.6–0.8 s each here (then it gives up: no match).
-    @discardableResult
-    static func check(_ p: [Unicode.Scalar]) throws -> Problem? {
+    /// Checks `p` (a decoded matcher value) and throws the first problem found.
+    static func check(_ p: [Unicode.Scalar]) throws {
         let n = p.count
         var i = 0
         var afterRepeat = false   // the previous token was a quantifier (with its lazy `?`)
@@ -244,23 +210,8 @@ enum RE2Syntax {
         var names = Set<String>()
         var openedAt: [Int] = []  // where each open group starts
         var atom = 1
-        // Per open group, what repeats it holds (for the caution); `atomRepeats` is the same for
-        // the last thing read.
-        var repeats: [Repeats] = [Repeats()]
-        var atomRepeats = Repeats()
-        var caution: Problem?
         func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
         func element(_ product: Int) { largest[largest.count - 1] = max(largest[largest.count - 1], product) }
-        /// A quantifier at `i`, from `min` to `max` (nil: no bound), on the last thing read.
-        func quantified(_ i: Int, min: Int, max: Int?) {
-            let inner = atomRepeats
-            if caution == nil, inner.variable, max.map({ $0 > 1 }) ?? true, max == nil || inner.unbounded {
-                caution = Problem(index: i, message: "a repeated group that holds a repeat of its own (as in (a+)+) can take Klaxon's regex engine (ICU, which backtracks) most of a second per alert on some values, where Alertmanager's RE2 stays fast; write it so each character can match one way only (a+ rather than (a+)+)")
-            }
-            // Variable: more than one way to match (`?` is not counted: at most one copy).
-            repeats[repeats.count - 1].variable = repeats[repeats.count - 1].variable || max.map { $0 > min && $0 > 1 } ?? true
-            repeats[repeats.count - 1].unbounded = repeats[repeats.count - 1].unbounded || max == nil
-        }
         while i < n {
             let c = p[i]
             switch c {
@@ -286,8 +237,6 @@ enum RE2Syntax {
                 if at(i + 1) == "?" { try groupPrefix(p, i, names: &names) }
                 openedAt.append(i)
                 largest.append(1)
-                repeats.append(Repeats())
-                atomRepeats = Repeats()
                 i += 1
                 afterRepeat = false
                 continue
@@ -296,15 +245,11 @@ enum RE2Syntax {
                 guard openedAt.popLast() != nil else { throw Problem(index: i, message: "a ) without its opening (") }
                 atom = largest.removeLast()
                 element(atom)
-                atomRepeats = repeats.removeLast()
-                repeats[repeats.count - 1].variable = repeats[repeats.count - 1].variable || atomRepeats.variable
-                repeats[repeats.count - 1].unbounded = repeats[repeats.count - 1].unbounded || atomRepeats.unbounded
                 i += 1
                 afterRepeat = false
                 continue
             case "*", "+", "?":
                 if afterRepeat { throw repeatProblem(p, i) }
-                quantified(i, min: c == "+" ? 1 : 0, max: c == "?" ? 1 : nil)
                 i += 1
                 if at(i) == "?" { i += 1 }   // lazy
                 afterRepeat = true
@@ -321,8 +266,6 @@ enum RE2Syntax {
                     }
                     element(product)
                     atom = product
-                    let bounded = counts.count == 2 || !p[i..<end].contains(",")
-                    quantified(i, min: counts[0], max: bounded ? copies : nil)
                     i = end
                     if at(i) == "?" { i += 1 }
                     afterRepeat = true
@@ -334,16 +277,12 @@ enum RE2Syntax {
                 i += 1
                 afterRepeat = false
             }
-            if !afterRepeat { atom = 1; atomRepeats = Repeats() }
+            if !afterRepeat { atom = 1 }
         }
         if let start = openedAt.last {
             throw Problem(index: start, message: "a ( without its closing )")
         }
-        return caution
     }
-
-    /// The repeats inside a group: one of variable length; one without an upper bound.
-    private struct Repeats { var variable = false; var unbounded = false }
 
     private static func repeatProblem(_ p: [Unicode.Scalar], _ i: Int) -> Problem {
         p[i] == "+"
@@ -353,7 +292,7 @@ enum RE2Syntax {
 
     /// `{n}`, `{n,}` or `{n,m}` at `i`: the index after it and its counts; nil when RE2 reads the
     /// brace as a literal.
-    private static func repeatCount(_ p: [Unicode.Scalar], _ i: Int) -> (Int, [Int])? {
+    static func repeatCount(_ p: [Unicode.Scalar], _ i: Int) -> (Int, [Int])? {
         var j = i + 1
         var counts: [Int] = []
         func number() -> Bool {
@@ -450,8 +389,7 @@ enum RE2Syntax {
             case "]" where !first:
                 return j + 1
             case "[":
-                // `[:alpha:]`; any other `[` is a literal (`translate` writes every item of the
-                // class so that ICU reads a `[`, `&&` or `--` as RE2 does).
+                // `[:alpha:]`; any other `[` is a literal (so are `&&` and `--`), as in RE2.
                 if at(j + 1) == ":" {
                     var k = j + 2
                     while k + 1 < n, !(p[k] == ":" && p[k + 1] == "]") { k += 1 }
@@ -476,15 +414,14 @@ enum RE2Syntax {
         guard let e = at(i + 1) else { throw Problem(index: i, message: "a trailing backslash \(unsupported)") }
         switch e {
         case "1"..."9":
-            if isOctal(e), isOctal(at(i + 2)) {
-                throw Problem(index: i, message: "\\\(e)\(at(i + 2)!) is an octal escape to Alertmanager but a backreference to Klaxon's regex engine; write \\x{…}")
+            // \1 to \7 before another octal digit start an octal escape, as \0 does; alone,
+            // or \8 and \9, they would be backreferences.
+            guard isOctal(e), isOctal(at(i + 2)) else {
+                throw Problem(index: i, message: "a backreference (\\\(e)) \(unsupported)")
             }
-            throw Problem(index: i, message: "a backreference (\\\(e)) \(unsupported)")
+            return try character(p, i).1
         case "0":
-            if isOctal(at(i + 2)), isOctal(at(i + 3)), isOctal(at(i + 4)) {
-                throw Problem(index: i, message: "an octal escape with more than two digits after \\0 reads differently in Alertmanager; write \\x{…}")
-            }
-            return i + 2
+            return try character(p, i).1
         case "k":
             throw Problem(index: i, message: "a named backreference (\\k<name>) \(unsupported)")
         case "x":
@@ -517,12 +454,7 @@ enum RE2Syntax {
     }
 }
 
-/// Rewrites a pattern that passed `RE2Syntax.check` into an ICU pattern that matches exactly
-/// what Go's RE2 (Alertmanager) matches. RE2's `\d`, `\s`, `\w`, `\b` and POSIX classes such as
-/// `[[:alpha:]]` are ASCII-only where ICU's are Unicode, so they become explicit ASCII sets;
-/// every bracket class is re-emitted item by item as RE2 reads it (a `-` or `[:x:]` means to ICU
-/// what it means to RE2); `$` without `(?m)` is the end of the text; `\v`, `\0`, `\pL`,
-/// `\p{^Greek}` and a `{` that is no repeat are spelled the way ICU reads them.
+/// The character classes and escapes of RE2, as `RE2Program` reads them.
 extension RE2Syntax {
     /// Inclusive ranges of scalar values.
     typealias Ranges = [(UInt32, UInt32)]
@@ -562,137 +494,9 @@ extension RE2Syntax {
         }
     }
 
-    /// One character, written so that ICU reads it as that literal inside or outside a set.
-    static func literal(_ v: UInt32) -> String {
-        if (0x30...0x39).contains(v) || (0x41...0x5A).contains(v) || (0x61...0x7A).contains(v) {
-            return String(Character(Unicode.Scalar(v)!))
-        }
-        return "\\x{" + String(v, radix: 16, uppercase: true) + "}"
-    }
-
-    static func setItems(_ r: Ranges) -> String {
-        r.map { $0.0 == $0.1 ? literal($0.0) : literal($0.0) + "-" + literal($0.1) }.joined()
-    }
-
-    static func set(_ r: Ranges, negated: Bool) -> String { "[" + (negated ? "^" : "") + setItems(r) + "]" }
-
-    /// RE2's `\b` and `\B`: ASCII word characters on one side only (or on both sides or neither).
-    /// `(?-i:…)` keeps `(?i)` from adding the Kelvin sign and long s to the word characters.
-    static let wordBoundary: String = {
-        let w = set(word, negated: false)
-        return "(?-i:(?<=\(w))(?!\(w))|(?<!\(w))(?=\(w)))"
-    }()
-    static let notWordBoundary: String = {
-        let w = set(word, negated: false)
-        return "(?-i:(?<=\(w))(?=\(w))|(?<!\(w))(?!\(w)))"
-    }()
-
-    /// A lone surrogate: never in a Swift string (values are valid Unicode), so a set matches
-    /// nothing more with it, or (negated) nothing less; but a set with it has two members, which
-    /// ICU keeps as a set (see `translate`).
-    static let caselessPad = "\\x{D800}"
-
-    /// The flags of one group: `(?m)` and `(?i)`.
-    private struct Flags { var multiline = false; var caseless = false }
-
-    static func translate(_ p: [Unicode.Scalar]) throws -> String {
-        let n = p.count
-        func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
-        var out = ""
-        var flags: [Flags] = [Flags()]   // the flags of each open group; the last is in force
-        /// A literal character. Under `(?i)` it is written as a set: ICU folds literal text in
-        /// full (ß matches "ss", ﬀ matches "ff"), a set by single characters only, as RE2's
-        /// simple folding does (k, K and the Kelvin sign; σ, ς and Σ; ß and ẞ). ICU turns a set
-        /// of one character back into literal text, so each set also holds `caselessPad`.
-        func lit(_ v: UInt32) -> String {
-            flags[flags.count - 1].caseless ? "[" + literal(v) + caselessPad + "]" : literal(v)
-        }
-        var i = 0
-        while i < n {
-            let c = p[i]
-            switch c {
-            case "\\":
-                guard let e = at(i + 1) else { throw Problem(index: i, message: "a trailing backslash \(unsupported)") }
-                if e == "Q" {
-                    // Literal text up to `\E` (`check` refuses a quote without one).
-                    var j = i + 2
-                    while j < n, !(p[j] == "\\" && at(j + 1) == "E") { out += lit(p[j].value); j += 1 }
-                    i = min(j + 2, n)
-                } else if let (r, neg) = perlClass(e) {
-                    out += set(r, negated: neg); i += 2
-                } else if e == "b" {
-                    out += wordBoundary; i += 2
-                } else if e == "B" {
-                    out += notWordBoundary; i += 2
-                } else if e == "A" || e == "z" {
-                    out += "(?:\\\(e))"; i += 2   // a group, so `\A*` stays valid (ICU refuses a bare one)
-                } else if e == "p" || e == "P" {
-                    let (text, end) = try unicodeClass(p, i)
-                    out += text; i = end
-                } else {
-                    let (v, end) = try character(p, i)
-                    out += lit(v); i = end
-                }
-            case "[":
-                let (text, end) = try bracketClass(p, i)
-                out += flags[flags.count - 1].caseless ? text.dropLast() + caselessPad + "]" : text
-                i = end
-            case "(":
-                if let end = namedGroupEnd(p, i) {
-                    flags.append(flags[flags.count - 1])
-                    out += "("; i = end
-                } else if at(i + 1) == "?" {
-                    // The flags for ICU: U (lazy by default) changes no match of the whole value,
-                    // which is all a matcher asks, and ICU has no U, so it is left out.
-                    var j = i + 2, f = flags[flags.count - 1], on = true
-                    var set = "", unset = ""
-                    while let x = at(j), x != ")", x != ":" {
-                        if x == "-" { on = false } else {
-                            if x == "m" { f.multiline = on } else if x == "i" { f.caseless = on }
-                            if x != "U" { if on { set.unicodeScalars.append(x) } else { unset.unicodeScalars.append(x) } }
-                        }
-                        j += 1
-                    }
-                    let opens = at(j) == ":"
-                    if opens { flags.append(f) } else { flags[flags.count - 1] = f }
-                    let written = set + (unset.isEmpty ? "" : "-" + unset)
-                    if opens {
-                        out += "(?" + written + ":"
-                    } else if !written.isEmpty {
-                        out += "(?" + written + ")"
-                    }
-                    i = min(j + 1, n)
-                } else {
-                    flags.append(flags[flags.count - 1])
-                    out += "("; i += 1
-                }
-            case ")":
-                if flags.count > 1 { flags.removeLast() }
-                out += ")"; i += 1
-            case "$":
-                // Without (?m) RE2's `$` is the end of the text; ICU's also matches before a final \n.
-                out += flags[flags.count - 1].multiline ? "(?:$)" : "(?:\\z)"; i += 1   // a group, so `$*` stays valid
-            case "{":
-                if let (end, _) = repeatCount(p, i) {
-                    out += String(String.UnicodeScalarView(p[i..<end])); i = end
-                } else {
-                    out += literal(c.value); i += 1   // RE2 reads a brace that is no repeat as itself
-                }
-            case "}", "]":
-                out += literal(c.value); i += 1
-            case ".", "*", "+", "?", "|", "^":
-                out.unicodeScalars.append(c); i += 1
-            default:
-                if flags[flags.count - 1].caseless { out += lit(c.value) } else { out.unicodeScalars.append(c) }
-                i += 1
-            }
-        }
-        return out
-    }
-
     /// A literal character at `i`, plain or escaped as RE2's `parseEscape` reads it: its value and
     /// the index after it.
-    private static func character(_ p: [Unicode.Scalar], _ i: Int) throws -> (UInt32, Int) {
+    static func character(_ p: [Unicode.Scalar], _ i: Int) throws -> (UInt32, Int) {
         let n = p.count
         func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
         func octal(_ s: Unicode.Scalar?) -> UInt32? { s.flatMap { ("0"..."7").contains($0) ? $0.value - 48 : nil } }
@@ -728,7 +532,7 @@ extension RE2Syntax {
         case "n": return (0x0A, i + 2)
         case "r": return (0x0D, i + 2)
         case "t": return (0x09, i + 2)
-        case "v": return (0x0B, i + 2)   // ICU's \v is any vertical space
+        case "v": return (0x0B, i + 2)   // the vertical tab only (ICU's \v is any vertical space)
         default:
             guard e.isASCII, !e.properties.isAlphabetic, !("0"..."9").contains(e) else {
                 throw Problem(index: i, message: "the escape \\\(e) is not a character here; Alertmanager's regular expressions (RE2) reject it")
@@ -737,8 +541,8 @@ extension RE2Syntax {
         }
     }
 
-    /// `\pL`, `\p{Greek}`, `\P{…}`, `\p{^…}` at `i`, as ICU text, and the index after it.
-    private static func unicodeClass(_ p: [Unicode.Scalar], _ i: Int) throws -> (String, Int) {
+    /// `\pL`, `\p{Greek}`, `\P{…}`, `\p{^…}` at `i` as a class item, and the index after it.
+    static func unicodeItem(_ p: [Unicode.Scalar], _ i: Int) throws -> (ClassItem, Int) {
         let n = p.count
         var negated = p[i + 1] == "P"
         var name: [Unicode.Scalar], end: Int
@@ -753,19 +557,18 @@ extension RE2Syntax {
         }
         if name.first == "^" { negated.toggle(); name.removeFirst() }
         let text = String(String.UnicodeScalarView(name))
-        // Spelled as Go spells it (ICU would also take `greek`, `IsGreek`, `Alphabetic`, ...),
-        // and written for ICU with the property named, so a name means what it means in Go.
-        let icu: String
+        // Spelled as Go spells it: Any, a general category or a script.
+        let set: ClassItem.Set
         if text == "Any" {
-            icu = "Any"
+            set = .anyScalar
         } else if goCategories.contains(text) {
-            icu = "gc=" + text
+            set = .category(text)
         } else if goScripts.contains(text) {
-            icu = "sc=" + text
+            set = .script(try ScriptClass(text))
         } else {
             throw Problem(index: i, message: "unknown Unicode class \(String(String.UnicodeScalarView(p[i..<end]))); Alertmanager's regular expressions (RE2) know Any, the general categories (L, Lu, Nd, P, ...) and the script names (Greek, Latin, Han, ...), spelled as Unicode spells them")
         }
-        return ("\\\(negated ? "P" : "p"){\(icu)}", end)
+        return (ClassItem(set: set, negated: negated), end)
     }
 
     /// The general categories Go's `regexp` knows (Go 1.19, Alertmanager 0.25's).
@@ -801,63 +604,6 @@ extension RE2Syntax {
         "Tangsa", "Tangut", "Telugu", "Thaana", "Thai", "Tibetan", "Tifinagh", "Tirhuta", "Toto", "Ugaritic",
         "Vai", "Vithkuqi", "Wancho", "Warang_Citi", "Yezidi", "Yi", "Zanabazar_Square",
     ]
-
-    /// The bracket class at `i`, read as RE2's `parseClass` reads it and written item by item for
-    /// ICU; the index after its `]`.
-    private static func bracketClass(_ p: [Unicode.Scalar], _ i: Int) throws -> (String, Int) {
-        let n = p.count
-        func at(_ k: Int) -> Unicode.Scalar? { k < n ? p[k] : nil }
-        var j = i + 1
-        var out = "["
-        if at(j) == "^" { out += "^"; j += 1 }
-        var first = true   // a `]` right after `[` or `[^` is a literal
-        while j < n, p[j] != "]" || first {
-            first = false
-            if p[j] == "[", at(j + 1) == ":", j + 2 < n {
-                var k = j + 2
-                while k + 1 < n, !(p[k] == ":" && p[k + 1] == "]") { k += 1 }
-                if k + 1 < n {
-                    var name = String(String.UnicodeScalarView(p[(j + 2)..<k]))
-                    let negated = name.hasPrefix("^")
-                    if negated { name.removeFirst() }
-                    guard let r = posix[name] else {
-                        throw Problem(index: j, message: "unknown character class [:\(negated ? "^" : "")\(name):]; use alnum, alpha, ascii, blank, cntrl, digit, graph, lower, print, punct, space, upper, word or xdigit")
-                    }
-                    out += negated ? set(r, negated: true) : setItems(r)
-                    j = k + 2
-                    continue
-                }
-            }
-            if p[j] == "\\", let e = at(j + 1) {
-                if e == "p" || e == "P" {
-                    let (text, end) = try unicodeClass(p, j)
-                    out += text; j = end
-                    continue
-                }
-                if let (r, neg) = perlClass(e) {
-                    out += neg ? set(r, negated: true) : setItems(r)
-                    j += 2
-                    continue
-                }
-            }
-            let start = j
-            let (lo, afterLo) = try character(p, j)
-            j = afterLo
-            var hi = lo
-            if j + 1 < n, p[j] == "-", p[j + 1] != "]" {
-                if p[j + 1] == "\\", let e = at(j + 2), perlClass(e) != nil || e == "p" || e == "P" {
-                    throw Problem(index: j + 1, message: "a class such as \\\(e) cannot end a range")
-                }
-                (hi, j) = try character(p, j + 1)
-                guard hi >= lo else {
-                    throw Problem(index: start, message: "the range \(String(String.UnicodeScalarView(p[start..<j]))) runs backwards")
-                }
-            }
-            out += lo == hi ? literal(lo) : literal(lo) + "-" + literal(hi)
-        }
-        guard j < n else { throw Problem(index: i, message: "a character class [ without its closing ]") }
-        return (out + "]", j + 1)
-    }
 }
 
 /// Matchers that must all hold.

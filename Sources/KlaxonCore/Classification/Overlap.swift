@@ -60,7 +60,7 @@ public enum MatcherOverlap {
     }
 }
 
-/// Regex metacharacters (outside character classes) in RE2 and ICU.
+/// Regex metacharacters (outside character classes) in RE2.
 private let regexMeta = Set(#".^$*+?()[]{}|\"#.unicodeScalars)
 
 /// The top-level alternatives of `pattern` (split at `|` outside escapes, classes, `\Q…\E` and
