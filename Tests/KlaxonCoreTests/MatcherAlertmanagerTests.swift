@@ -109,6 +109,7 @@ struct MatcherRE2SyntaxTests {
         (#"x =~ "a(?i)*""#, 11, "nothing before it to repeat"),  // RE2: missing argument
         (#"x =~ "(*a)""#, 7, "nothing before it to repeat"),
         (#"x =~ "a|*b""#, 8, "nothing before it to repeat"),
+        (#"x =~ "((a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|v|w|x|y|z|0|1|2|3|4|5|6|7|8|9){1,1000}){1}""#, 6, "too large"),
         (#"x =~ "(a)\k<n>""#, 9, "named backreference"),
         (#"x =~ "a*+""#, 8, "possessive"),
         (#"x =~ "a++""#, 8, "possessive"),

@@ -159,6 +159,9 @@ struct MatcherRE2MeaningTests {
         (#"[\p{Han}\d]+"#, "\u{6F22}1", true),
         (#"\p{Kawi}"#, "\u{11F04}", true),            // a Unicode 15 script
         (#"\p{Common}"#, "1", true),
+        (#"\p{C}"#, "\u{378}", false),               // unassigned: in no class (Go's C has no Cn)
+        (#"\p{C}"#, "\u{200B}", true),               // zero width space: Cf
+        (#"\P{C}"#, "\u{378}", true),
         (#"(?i)\p{Lu}"#, "a", true),                   // (?i) folds the class too, as in RE2
         (#"(?i)\P{Ll}"#, "a", false),                 // RE2 folds, then negates
         (#"(?i)\P{Lu}"#, "a", false),

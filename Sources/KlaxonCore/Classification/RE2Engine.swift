@@ -8,6 +8,8 @@ import Foundation
 final class RE2Program: Sendable {
     private let code: [Inst]
     private let classes: [ScalarClass]
+    /// The most steps a program may have (each match needs a mark per step).
+    static let largest = 100_000
 
     enum Assertion: Sendable { case beginText, endText, beginLine, endLine, wordBoundary, notWordBoundary }
 
@@ -29,6 +31,9 @@ final class RE2Program: Sendable {
         var compiler = RE2Compiler()
         compiler.emit(node)
         compiler.code.append(.match)
+        guard compiler.code.count <= RE2Program.largest else {
+            throw RE2Syntax.Problem(index: 0, message: "the regular expression is too large once its repeats are written out (over \(RE2Program.largest) steps); repeat less")
+        }
         code = compiler.code
         classes = compiler.classes
     }
@@ -143,8 +148,10 @@ struct ClassItem: Sendable {
             for (lo, hi) in r where lo <= c && c <= hi { return true }
             return false
         case .category(let name):
-            guard let s = Unicode.Scalar(c) else { return name == "Cs" || name == "C" }
-            return CaseFold.category(s.properties.generalCategory).hasPrefix(name)
+            guard let s = Unicode.Scalar(c) else { return false }
+            let category = CaseFold.category(s.properties.generalCategory)
+            // Go's C is Cc, Cf, Co and Cs: unassigned scalars (Cn) are in no class.
+            return category.hasPrefix(name) && category != "Cn"
         case .script(let script): return script.contains(c)
         case .anyScalar: return true
         }
