@@ -40,52 +40,75 @@ final class RE2Program: Sendable {
 
     /// Whether the whole of `s` matches.
     func matches(_ s: String) -> Bool {
-        let text = Array(s.unicodeScalars)
-        let n = text.count
-        var current: [Int] = [], next: [Int] = []
-        current.reserveCapacity(code.count); next.reserveCapacity(code.count)
-        var seen = [Int](repeating: -1, count: code.count)
-        var stack: [Int] = []
-        // Every instruction reachable from `pc` without reading, at position `i`, into `list`.
-        func add(_ pc: Int, at i: Int, into list: inout [Int], generation: Int) {
-            stack.append(pc)
-            while let pc = stack.popLast() {
-                if seen[pc] == generation { continue }
-                seen[pc] = generation
-                switch code[pc] {
-                case .jump(let x): stack.append(x)
-                case .split(let x, let y): stack.append(y); stack.append(x)
-                case .assert(let a):
-                    if holds(a, at: i) { stack.append(pc + 1) }
-                case .scalar, .match: list.append(pc)
+        let m = code.count
+        // One scratch buffer: the states now, the states next, the closure's stack, and per step
+        // the position it was last added at (-1: never).
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * m) { buffer in
+            let base = buffer.baseAddress!
+            var current = base, next = base + m
+            let stack = base + 2 * m, seen = base + 3 * m
+            for k in 0..<m { seen[k] = -1 }
+            var count = 0, nextCount = 0
+            let scalars = s.unicodeScalars
+            var index = scalars.startIndex
+            var previous: Unicode.Scalar?
+            var position: Int32 = 0
+
+            /// Every step reachable from `pc` without reading, at this position, into `list`. A
+            /// step is marked when pushed, so the stack never holds more than `m`.
+            func add(_ pc: Int, into list: UnsafeMutablePointer<Int32>, _ n: inout Int) {
+                var top = 0
+                func push(_ pc: Int) {
+                    if seen[pc] != position { seen[pc] = position; stack[top] = Int32(pc); top += 1 }
+                }
+                push(pc)
+                while top > 0 {
+                    top -= 1
+                    let pc = Int(stack[top])
+                    switch code[pc] {
+                    case .jump(let x): push(x)
+                    case .split(let x, let y): push(y); push(x)
+                    case .assert(let a): if holds(a) { push(pc + 1) }
+                    case .scalar, .match: list[n] = Int32(pc); n += 1
+                    }
                 }
             }
-        }
-        func holds(_ a: Assertion, at i: Int) -> Bool {
-            switch a {
-            case .beginText: return i == 0
-            case .endText: return i == n
-            case .beginLine: return i == 0 || text[i - 1] == "\n"
-            case .endLine: return i == n || text[i] == "\n"
-            case .wordBoundary, .notWordBoundary:
-                let before = i > 0 && RE2Program.isWord(text[i - 1])
-                let after = i < n && RE2Program.isWord(text[i])
-                return (before != after) == (a == .wordBoundary)
-            }
-        }
-        add(0, at: 0, into: &current, generation: 0)
-        for i in 0..<n {
-            let c = text[i].value
-            next.removeAll(keepingCapacity: true)
-            for pc in current {
-                if case .scalar(let k) = code[pc], classes[k].contains(c) {
-                    add(pc + 1, at: i + 1, into: &next, generation: i + 1)
+            func holds(_ a: Assertion) -> Bool {
+                let after: Unicode.Scalar? = index < scalars.endIndex ? scalars[index] : nil
+                switch a {
+                case .beginText: return previous == nil
+                case .endText: return after == nil
+                case .beginLine: return previous == nil || previous == "\n"
+                case .endLine: return after == nil || after == "\n"
+                case .wordBoundary, .notWordBoundary:
+                    let before = previous.map(RE2Program.isWord) ?? false
+                    let behind = after.map(RE2Program.isWord) ?? false
+                    return (before != behind) == (a == .wordBoundary)
                 }
             }
-            if next.isEmpty { return false }
-            swap(&current, &next)
+
+            add(0, into: current, &count)
+            while index < scalars.endIndex {
+                let c = scalars[index]
+                previous = c
+                scalars.formIndex(after: &index)
+                position += 1
+                nextCount = 0
+                for k in 0..<count {
+                    let pc = Int(current[k])
+                    if case .scalar(let j) = code[pc], classes[j].contains(c.value) {
+                        add(pc + 1, into: next, &nextCount)
+                    }
+                }
+                if nextCount == 0 { return false }
+                swap(&current, &next)
+                count = nextCount
+            }
+            for k in 0..<count {
+                if case .match = code[Int(current[k])] { return true }
+            }
+            return false
         }
-        return current.contains { if case .match = code[$0] { return true } else { return false } }
     }
 
     static func isWord(_ s: Unicode.Scalar) -> Bool {
