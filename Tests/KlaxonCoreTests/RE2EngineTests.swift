@@ -73,3 +73,25 @@ struct RE2EngineEmptyLoopTests {
         #expect(try RE2Program(p).matches(value) == expected, "\(re) on \(value.debugDescription)")
     }
 }
+
+/// Junk patterns never crash: each one is refused with a problem or compiles and matches.
+struct RE2EngineJunkTests {
+    @Test func randomJunkIsRefusedOrRuns() {
+        var r = RE2EngineDifferentialTests.Rng(state: 7)
+        let alphabet = Array(#"ab()[]{}|*+?.^$\-:,<>=!PQEpdwsbBAzx0123k^_ iU"#.unicodeScalars) + ["\u{212A}", "\n"]
+        var compiled = 0
+        for _ in 0..<20_000 {
+            let pattern = (0..<(1 + r.next(16))).map { _ in alphabet[r.next(alphabet.count)] }
+            do {
+                try RE2Syntax.check(pattern)
+                let program = try RE2Program(pattern)
+                _ = program.matches("ab")
+                _ = program.matches("")
+                compiled += 1
+            } catch {
+                // Refused: fine.
+            }
+        }
+        #expect(compiled > 1_000)
+    }
+}
