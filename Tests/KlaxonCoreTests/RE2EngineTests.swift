@@ -34,7 +34,7 @@ struct RE2EngineDifferentialTests {
 
     @Test func agreesWithABacktrackingEngineOnRandomRegexes() throws {
         var r = Rng(state: 20261124)
-        var compared = 0
+        var compared = 0, matched = 0
         for _ in 0..<3000 {
             let re = Self.pattern(&r, depth: 0)
             let scalars = Array(re.unicodeScalars)
@@ -46,9 +46,49 @@ struct RE2EngineDifferentialTests {
                 let expected = icu.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
                 #expect(mine.matches(value) == expected, "\(re) on \(value.debugDescription)")
                 compared += 1
+                if expected { matched += 1 }
             }
         }
         #expect(compared == 30_000)
+        #expect(matched > 3_000, "\(matched) of the values matched: too few to tell the engines apart")
+    }
+
+    /// The same with `(?i)`, `(?m)`, `\\d`, `\\w`, `\\s`, `\\b`, `\\B`, `^` and (under `(?m)`) `$`,
+    /// on ASCII values without `\\v`, where ICU's Unicode shorthands and folding agree with RE2's.
+    static func richPattern(_ r: inout Rng, depth: Int, multiline: Bool) -> String {
+        switch r.next(depth > 2 ? 4 : 10) {
+        case 0: return ["a", "b", "A", "1", " ", "_", "-"][r.next(7)]
+        case 1: return [#"\d"#, #"\w"#, #"\s"#, #"\D"#, #"\W"#, #"\S"#, "."][r.next(7)]
+        case 2: return ["[a-b]", "[^A]", #"[\d_]"#, #"[^\s]"#, "[[:alpha:]]", "[[:^digit:]]"][r.next(6)]
+        case 3: return multiline ? [#"\b"#, #"\B"#, "^", "$"][r.next(4)] : [#"\b"#, #"\B"#, "^"][r.next(3)]
+        case 4, 5: return richPattern(&r, depth: depth + 1, multiline: multiline) + richPattern(&r, depth: depth + 1, multiline: multiline)
+        case 6: return richPattern(&r, depth: depth + 1, multiline: multiline) + "|" + richPattern(&r, depth: depth + 1, multiline: multiline)
+        case 7: return "(" + richPattern(&r, depth: depth + 1, multiline: multiline) + ")" + ["*", "+", "?", "{1,2}"][r.next(4)]
+        case 8: return "(?i:" + richPattern(&r, depth: depth + 1, multiline: multiline) + ")"
+        default: return "(?:" + richPattern(&r, depth: depth + 1, multiline: multiline) + ")"
+        }
+    }
+
+    @Test func agreesOnShorthandsFlagsAndAnchorsOverASCII() throws {
+        var r = Rng(state: 42)
+        var compared = 0, matched = 0
+        for _ in 0..<3000 {
+            let multiline = r.next(2) == 0
+            let re = (multiline ? "(?m)" : "") + (r.next(3) == 0 ? "(?i)" : "") + Self.richPattern(&r, depth: 0, multiline: multiline)
+            let scalars = Array(re.unicodeScalars)
+            try RE2Syntax.check(scalars)
+            let mine = try RE2Program(scalars)
+            let icu = try NSRegularExpression(pattern: #"\A(?:"# + re + #")\z"#, options: [.useUnixLineSeparators])
+            for _ in 0..<10 {
+                let value = String((0..<r.next(6)).map { _ in ["a", "b", "A", "B", "1", " ", "\n", "_", "-", "\t"][r.next(10)] })
+                let expected = icu.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+                #expect(mine.matches(value) == expected, "\(re) on \(value.debugDescription)")
+                compared += 1
+                if expected { matched += 1 }
+            }
+        }
+        #expect(compared == 30_000)
+        #expect(matched > 3_000, "\(matched) of the values matched: too few to tell the engines apart")
     }
 }
 
