@@ -102,10 +102,10 @@ fi
 
 # ---- throw-away workspace, cleaned on any exit -----------------------------------------------
 WORK=$(mktemp -d /tmp/klaxon-bench.XXXXXX)
-KPID=""; APID=""; NPID=""; BPID=""
+KPID=""; APID=""; NPID=""
 cleanup() {
     local rc=$?
-    for pid in $KPID $APID $NPID $BPID; do
+    for pid in $KPID $APID $NPID; do
         if kill -0 "$pid" 2>/dev/null; then
             kill -TERM "$pid" 2>/dev/null || true
             for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -130,7 +130,6 @@ free_port() {
 KPORT=$(free_port)
 APORT=$(free_port); while [ "$APORT" = "$KPORT" ]; do APORT=$(free_port); done
 NPORT=$(free_port); while [ "$NPORT" = "$KPORT" ] || [ "$NPORT" = "$APORT" ]; do NPORT=$(free_port); done
-BPORT=$(free_port); while [ "$BPORT" = "$KPORT" ] || [ "$BPORT" = "$APORT" ] || [ "$BPORT" = "$NPORT" ]; do BPORT=$(free_port); done
 
 # Klaxon: one Alertmanager integration, one person, one schedule, one policy, no channels.
 mkdir -p "$WORK/klaxon/Rotations" "$WORK/am/data"
@@ -224,18 +223,21 @@ alertmanager_stored() {
 }
 
 # Each target starts fresh on empty data.
-bench_klaxon() {
+# Klaxon, or with `bare` the build with bench/no-storage.patch, on the same config and port.
+run_klaxon() { # name binary stored
     rm -f "$WORK/klaxon/bench.db" "$WORK/klaxon/bench.db-wal" "$WORK/klaxon/bench.db-shm"
-    (cd "$WORK/klaxon" && exec "$KLAXON" serve --config "$WORK/klaxon/klaxon.yaml" --listen "127.0.0.1:$KPORT") \
-        > "$WORK/klaxon.log" 2>&1 &
+    (cd "$WORK/klaxon" && exec "$2" serve --config "$WORK/klaxon/klaxon.yaml" --listen "127.0.0.1:$KPORT") \
+        > "$WORK/$1.log" 2>&1 &
     KPID=$!
-    measure klaxon "$KPID" "http://127.0.0.1:$KPORT/readyz" "http://127.0.0.1:$KPORT/v1/alerts/alertmanager" klaxon klaxon_stored
-    local errlog; errlog=$(grep -ciE 'error|critical|fatal' "$WORK/klaxon.log" || true)
+    measure "$1" "$KPID" "http://127.0.0.1:$KPORT/readyz" "http://127.0.0.1:$KPORT/v1/alerts/alertmanager" klaxon "$3"
+    local errlog; errlog=$(grep -ciE 'error|critical|fatal' "$WORK/$1.log" || true)
     if [ "$errlog" -gt 0 ]; then
-        say "klaxon log has $errlog error lines; first 5:"; grep -iE 'error|critical|fatal' "$WORK/klaxon.log" | head -5 >&2
+        say "$1 log has $errlog error lines; first 5:"; grep -iE 'error|critical|fatal' "$WORK/$1.log" | head -5 >&2
     fi
     stop "$KPID"
 }
+bench_klaxon() { run_klaxon klaxon "$KLAXON" klaxon_stored; }
+bench_bare() { run_klaxon bare "$BARE" -; }
 bench_alertmanager() {
     rm -rf "$WORK/am/data"; mkdir -p "$WORK/am/data"
     (cd "$WORK/am" && exec "$AM_BIN" --config.file=alertmanager.yml --storage.path="$WORK/am/data" \
@@ -244,14 +246,6 @@ bench_alertmanager() {
     APID=$!
     measure alertmanager "$APID" "http://127.0.0.1:$APORT/-/ready" "http://127.0.0.1:$APORT/api/v2/alerts" alertmanager alertmanager_stored
     stop "$APID"
-}
-bench_bare() {
-    rm -f "$WORK/klaxon/bench.db" "$WORK/klaxon/bench.db-wal" "$WORK/klaxon/bench.db-shm"
-    (cd "$WORK/klaxon" && exec "$BARE" serve --config "$WORK/klaxon/klaxon.yaml" --listen "127.0.0.1:$BPORT") \
-        > "$WORK/bare.log" 2>&1 &
-    BPID=$!
-    measure bare "$BPID" "http://127.0.0.1:$BPORT/readyz" "http://127.0.0.1:$BPORT/v1/alerts/alertmanager" klaxon -
-    stop "$BPID"
 }
 bench_null() {
     "$NULL_SERVER" --listen "127.0.0.1:$NPORT" > "$WORK/null.log" 2>&1 &
