@@ -137,6 +137,52 @@ public final class SQLiteStore: IncidentStore {
                 );
                 """)
         }
+        m.registerMigration("v6: alert and timeline chunks") { db in
+            // Moved alerts and timeline entries are kept many to a row (see `Chunks`): a move
+            // out of the inbox writes one row and one index entry per incident, not one per
+            // record. What earlier releases moved becomes chunks here, in the same order.
+            try db.execute(sql: """
+                CREATE TABLE alert_chunks (
+                    id INTEGER PRIMARY KEY,
+                    incident INTEGER NOT NULL REFERENCES incidents(number),
+                    data BLOB NOT NULL
+                );
+                CREATE INDEX alert_chunks_incident ON alert_chunks(incident, id);
+                CREATE TABLE timeline_chunks (
+                    id INTEGER PRIMARY KEY,
+                    incident INTEGER NOT NULL REFERENCES incidents(number),
+                    data BLOB NOT NULL
+                );
+                CREATE INDEX timeline_chunks_incident ON timeline_chunks(incident, id);
+                """)
+            var records: [Int: Chunks.Writer] = [:]
+            func flush(_ table: String, _ incident: Int) throws {
+                guard let chunk = records.removeValue(forKey: incident), chunk.count > 0 else { return }
+                try run(db, "INSERT INTO \(table) (incident, data) VALUES (?, ?)") { h in
+                    sqlite3_bind_int64(h, 1, Int64(incident))
+                    bindBlob(h, 2, chunk.bytes)
+                }
+            }
+            var last: Int?
+            try rows(db, "SELECT incident, fingerprint, status, body FROM alerts ORDER BY incident, rowid", { _ in }) { h in
+                let incident = Int(sqlite3_column_int64(h, 0))
+                if let l = last, l != incident || records[l]!.count >= Chunks.alertsPerChunk { try flush("alert_chunks", l) }
+                last = incident
+                records[incident, default: Chunks.Writer()].alert(Chunks.AlertRecord(
+                    fingerprint: columnText(h, 1) ?? "", firing: columnText(h, 2) == AlertStatus.firing.rawValue, body: columnText(h, 3) ?? ""))
+            }
+            if let l = last { try flush("alert_chunks", l) }
+            last = nil
+            try rows(db, "SELECT incident, at, kind, actor, message FROM timeline ORDER BY incident, id", { _ in }) { h in
+                let incident = Int(sqlite3_column_int64(h, 0))
+                if let l = last, l != incident || records[l]!.count >= Chunks.entriesPerChunk { try flush("timeline_chunks", l) }
+                last = incident
+                records[incident, default: Chunks.Writer()].entry(Chunks.TimelineRecord(
+                    at: sqlite3_column_double(h, 1), kind: columnText(h, 2) ?? "", actor: columnText(h, 3), message: columnText(h, 4) ?? ""))
+            }
+            if let l = last { try flush("timeline_chunks", l) }
+            try db.execute(sql: "DROP TABLE alerts; DROP TABLE timeline")
+        }
         return m
     }
 
@@ -369,61 +415,58 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     /// SQL for the last alert and timeline row of incident ?1 moved out of the inbox: inbox
-    /// rows up to it are copies of rows in `alerts` and `timeline` (see `WriterState`).
+    /// rows up to it are copies of records in the chunks (see `WriterState`).
     private var alertsMoved: String { "IFNULL((SELECT alerts_through FROM inbox_merged WHERE incident = ?1), 0)" }
     private var timelineMoved: String { "IFNULL((SELECT timeline_through FROM inbox_merged WHERE incident = ?1), 0)" }
 
     func alerts(of incident: Int) throws -> [StoredAlert] {
-        // The indexed part in arrival order, each replaced by its newer inbox version; then
-        // the alerts only the inbox has.
-        var bodies: [(String, String)] = []
-        try rows(db, "SELECT fingerprint, body FROM alerts WHERE incident = ? ORDER BY rowid", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
-            bodies.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
+        // In arrival order, each replaced in place by its later versions: the chunks, then the
+        // inbox's.
+        var bodies: [String] = []
+        var position: [String: Int] = [:]
+        func add(_ fingerprint: String, _ body: String) {
+            if let i = position[fingerprint] { bodies[i] = body } else { position[fingerprint] = bodies.count; bodies.append(body) }
         }
-        var newer: [(String, String)] = []
+        try rows(db, "SELECT data FROM alert_chunks WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+            try Chunks.alerts(columnBlob(h, 0)) { add($0.fingerprint, $0.body) }
+        }
         if let seqs = writer?.waitingAlerts(of: incident) {
             // The writer knows where they are: no scan of the inbox.
             for seq in seqs {
                 try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE seq = ?", { h in sqlite3_bind_int64(h, 1, seq) }) { h in
-                    newer.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
+                    add(columnText(h, 0) ?? "", columnText(h, 1) ?? "")
                 }
             }
         } else {
             try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE incident = ?1 AND seq > \(alertsMoved) ORDER BY seq", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
-                newer.append((columnText(h, 0) ?? "", columnText(h, 1) ?? ""))
+                add(columnText(h, 0) ?? "", columnText(h, 1) ?? "")
             }
         }
-        if !newer.isEmpty {
-            var position: [String: Int] = [:]
-            for (i, b) in bodies.enumerated() { position[b.0] = i }
-            for n in newer {
-                if let i = position[n.0] { bodies[i] = n } else { position[n.0] = bodies.count; bodies.append(n) }
-            }
-        }
-        return try bodies.map { try decode(StoredAlert.self, $0.1) }
+        return try bodies.map { try decode(StoredAlert.self, $0) }
     }
 
     func alert(of incident: Int, fingerprint: String) throws -> StoredAlert? {
         var body: String?
         if let writer {
+            // The writer knows where its latest version is: one row read, or none for a new alert.
             if let seq = writer.inboxSeq(incident: incident, fingerprint: fingerprint) {
                 try rows(db, "SELECT body FROM alert_inbox WHERE seq = ?", { h in sqlite3_bind_int64(h, 1, seq) }) { h in body = columnText(h, 0) }
+            } else if let at = try writer.movedAlert(db, incident: incident, fingerprint: fingerprint) {
+                try rows(db, "SELECT data FROM alert_chunks WHERE id = ?", { h in sqlite3_bind_int64(h, 1, at.chunk) }) { h in
+                    body = try Chunks.alert(columnBlob(h, 0), fingerprint: fingerprint)?.body
+                }
+                guard body != nil else { throw Chunks.corrupt("alert") }
             }
         } else {
             try rows(db, "SELECT body FROM alert_inbox WHERE incident = ?1 AND fingerprint = ?2 AND seq > \(alertsMoved) ORDER BY seq DESC LIMIT 1", { h in
                 sqlite3_bind_int64(h, 1, Int64(incident)); bindText(h, 2, fingerprint)
             }) { h in body = columnText(h, 0) }
-        }
-        if body == nil, let writer, try !writer.mayBeInMain(db, incident: incident, fingerprint: fingerprint) {
-            writer.lookedUp(incident: incident, fingerprint: fingerprint, status: nil)
-            return nil
-        }
-        if body == nil {
-            var status: AlertStatus?
-            try rows(db, "SELECT body, status FROM alerts WHERE incident = ? AND fingerprint = ?", { h in
-                sqlite3_bind_int64(h, 1, Int64(incident)); bindText(h, 2, fingerprint)
-            }) { h in body = columnText(h, 0); status = columnText(h, 1).flatMap(AlertStatus.init(rawValue:)) }
-            writer?.lookedUp(incident: incident, fingerprint: fingerprint, status: status)
+            if body == nil {
+                // The newest chunk that has it.
+                try rows(db, "SELECT data FROM alert_chunks WHERE incident = ? ORDER BY id DESC", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+                    if body == nil { body = try Chunks.alert(columnBlob(h, 0), fingerprint: fingerprint)?.body }
+                }
+            }
         }
         return try body.map { try decode(StoredAlert.self, $0) }
     }
@@ -463,17 +506,21 @@ struct SQLiteTransaction: StoreTransaction {
             if let actor = e.actor { bindText(h, 4, actor) } else { sqlite3_bind_null(h, 4) }
             bindText(h, 5, e.message)
         }
-        writer.timelineAppended(incident: e.incident, id: db.lastInsertedRowID)
+        writer.timelineAppended(e, id: db.lastInsertedRowID)
     }
 
     func timeline(of incident: Int) throws -> [TimelineEntry] {
-        // Everything in `timeline` is older than everything in the inbox.
+        // Everything in the chunks is older than everything in the inbox.
         var out: [TimelineEntry] = []
         func entry(_ h: OpaquePointer) {
             out.append(TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: sqlite3_column_double(h, 0)), kind: columnText(h, 1) ?? "",
                                      actor: columnText(h, 2), message: columnText(h, 3) ?? ""))
         }
-        try rows(db, "SELECT at, kind, actor, message FROM timeline WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }, entry)
+        try rows(db, "SELECT data FROM timeline_chunks WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+            try Chunks.entries(columnBlob(h, 0)) { e in
+                out.append(TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: e.at), kind: e.kind, actor: e.actor, message: e.message))
+            }
+        }
         if let ids = writer?.waitingTimeline(of: incident) {
             // The writer knows where they are: no scan of the inbox.
             for id in ids {

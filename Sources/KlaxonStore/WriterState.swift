@@ -9,31 +9,43 @@ import KlaxonEngine
 /// - Open incidents by key as last saved: the ingest path asks for one on every alert.
 /// - The inbox: new alert versions and timeline entries are appended to `alert_inbox` and
 ///   `timeline_inbox` (rowid order only, so a commit of alerts for many incidents writes a few
-///   sequential pages) and later moved to `alerts` and `timeline`, whose indexes are keyed by
-///   incident.
+///   sequential pages) and later moved into `alert_chunks` and `timeline_chunks`, whose rows
+///   each hold many records of one incident (see `Chunks`) and are indexed by incident.
 /// - Moves go one incident at a time, all of its waiting rows at once, the incident with the
-///   most rows waiting first: its rows then share index pages, so a move writes about one index
-///   page per many rows instead of one per row. (Moving the oldest rows of every incident
-///   instead touched a page of each index per incident for two or three rows each, and cost
-///   half the engine's time.) Once `inboxLimit` rows wait, each write transaction first moves
-///   incidents until fewer wait or `mergeChunk` rows moved (at least one incident): bounded
-///   work, so no commit waits long behind a move.
+///   most rows waiting first: its rows then make one chunk (or a few), one row and one index
+///   entry for many records. (Moving the oldest rows of every incident instead made tiny
+///   chunks; a row and an index entry per record, as `alerts` and `timeline` were until
+///   schema v6, cost the writer a quarter more.) Once `inboxLimit` rows wait, each write
+///   transaction first moves incidents until fewer wait or `mergeChunk` rows moved (at least
+///   one incident): bounded work, so no commit waits long behind a move.
 /// - A moved row is not deleted from the inbox then (deleting rows spread over many pages
 ///   would write each page again): `inbox_merged` notes, per incident, the last alert and
 ///   timeline row moved, and readers skip the inbox rows up to it. Rows are deleted in runs
 ///   from the front, once every row before them moved; a mark goes with its last row. If one
 ///   incident's old rows hold the front back for long, it is moved first.
-/// - For each waiting alert: where it is, the status it replaced in `alerts`; for each
-///   incident, its count of firing alerts.
+/// - For each waiting alert: where it is, whether the version it replaced in the chunks fired;
+///   for each incident, its count of firing alerts; for incidents the writer touched, where
+///   each alert's latest version in the chunks is (so the ingest path reads one chunk, or
+///   none for a new alert).
 ///
 /// Any rollback forgets all of it; the next write transaction reads it back from the database.
 final class WriterState: @unchecked Sendable {
     struct AlertKey: Hashable { let incident: Int; let fingerprint: String }
-    struct InboxAlert { var seq: Int64; var firing: Bool; var firingInAlerts: Bool }
+    /// A waiting alert: its row, whether it fires, whether the version it replaced in the
+    /// chunks fired, and its stored JSON (a move writes the chunk from memory).
+    struct InboxAlert { var seq: Int64; var firing: Bool; var firingInAlerts: Bool; var body: String }
+    /// An incident's alerts in the chunks: the chunk with each one's latest version, and
+    /// whether that version fires.
+    struct Moved {
+        var alerts: [String: (chunk: Int64, firing: Bool)] = [:]
+        var firing = 0
+    }
     /// One incident's rows in the inbox not moved yet, oldest first.
     struct Waiting {
         var fingerprints: [String] = []
         var timeline: [Int64] = []
+        /// The entries of `timeline`'s rows, in the same order.
+        var entries: [Chunks.TimelineRecord] = []
         var count: Int { fingerprints.count + timeline.count }
         /// Its oldest timeline row (each alert comes with one): how long it has waited.
         var oldest: Int64 { timeline.first ?? .max }
@@ -56,16 +68,9 @@ final class WriterState: @unchecked Sendable {
     private var timelineFront: Int64 = 0
     /// Firing alerts of the incident counted in the inbox minus those they replaced in `alerts`.
     private var firingDelta: [Int: Int] = [:]
-    /// Firing alerts of the incident in `alerts` (filled on demand).
-    private var mainFiring: [Int: Int] = [:]
-    /// Per incident, the hashes of the fingerprints it has in `alerts` (read on first use, then
-    /// kept up by moves): an alert whose hash is missing is new there, so the ingest path need
-    /// not look for it. A hash that is there may still be another fingerprint's; then it looks.
-    private var mainFingerprints: [Int: Set<Int>] = [:]
-    private var mainFingerprintCount = 0
-    /// The last alert `alert(of:fingerprint:)` looked up in `alerts`, and its status there: the
-    /// ingest path looks an alert up and then saves it.
-    private var lastLookup: (key: AlertKey, status: AlertStatus?)?
+    /// Per incident, its alerts in the chunks (read on first use, then kept up by moves).
+    private var moved: [Int: Moved] = [:]
+    private var movedCount = 0
 
     init(inboxLimit: Int, mergeChunk: Int = 512) {
         self.inboxLimit = max(0, inboxLimit)
@@ -76,24 +81,32 @@ final class WriterState: @unchecked Sendable {
         openByKey.removeAll()
         inbox = nil
         waiting.removeAll()
-        mainFiring.removeAll()
-        mainFingerprints.removeAll()
-        mainFingerprintCount = 0
-        lastLookup = nil
+        moved.removeAll()
+        movedCount = 0
     }
 
-    /// False when the incident certainly has no alert with this fingerprint in `alerts`.
-    func mayBeInMain(_ db: Database, incident: Int, fingerprint: String) throws -> Bool {
-        if mainFingerprints[incident] == nil {
-            if mainFingerprintCount >= 1_000_000 { mainFingerprints.removeAll(); mainFingerprintCount = 0 }
-            var hashes = Set<Int>()
-            try rows(db, "SELECT fingerprint FROM alerts WHERE incident = ?", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
-                hashes.insert((columnText(h, 0) ?? "").hashValue)
+    /// The incident's alerts in the chunks, read on first use.
+    private func movedAlerts(_ db: Database, _ incident: Int) throws -> Moved {
+        if let known = moved[incident] { return known }
+        // Bounded memory: past a million alerts, start over (incidents are read again on use).
+        if movedCount >= 1_000_000 { moved.removeAll(); movedCount = 0 }
+        var m = Moved()
+        try rows(db, "SELECT id, data FROM alert_chunks WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+            let chunk = sqlite3_column_int64(h, 0)
+            try Chunks.alerts(columnBlob(h, 1), body: false) { a in
+                if let old = m.alerts.updateValue((chunk, a.firing), forKey: a.fingerprint) { m.firing -= old.firing ? 1 : 0 }
+                m.firing += a.firing ? 1 : 0
             }
-            mainFingerprints[incident] = hashes
-            mainFingerprintCount += hashes.count
         }
-        return mainFingerprints[incident]!.contains(fingerprint.hashValue)
+        moved[incident] = m
+        movedCount += m.alerts.count
+        return m
+    }
+
+    /// The chunk holding the latest moved version of the alert, and whether it fires; nil when
+    /// none of the incident's chunks has it.
+    func movedAlert(_ db: Database, incident: Int, fingerprint: String) throws -> (chunk: Int64, firing: Bool)? {
+        try movedAlerts(db, incident).alerts[fingerprint]
     }
 
     /// After a savepoint rolled back inside a transaction that goes on: what the memory said
@@ -101,10 +114,6 @@ final class WriterState: @unchecked Sendable {
     func reload(_ db: Database) throws {
         rolledBack()
         try load(db)
-    }
-
-    func lookedUp(incident: Int, fingerprint: String, status: AlertStatus?) {
-        lastLookup = (AlertKey(incident: incident, fingerprint: fingerprint), status)
     }
 
     func incidentSaved(_ incident: IncidentRecord) {
@@ -162,7 +171,7 @@ final class WriterState: @unchecked Sendable {
         var byIncident: [Int: Waiting] = [:]
         var physical = 0
         var firstAlert: Int64?
-        try rows(db, "SELECT seq, incident, fingerprint, status FROM alert_inbox ORDER BY seq", { _ in }) { h in
+        try rows(db, "SELECT seq, incident, fingerprint, status, body FROM alert_inbox ORDER BY seq", { _ in }) { h in
             let seq = sqlite3_column_int64(h, 0)
             let incident = Int(sqlite3_column_int64(h, 1))
             physical += 1
@@ -170,21 +179,23 @@ final class WriterState: @unchecked Sendable {
             guard seq > marks[incident]?.alerts ?? 0 else { return }
             let key = AlertKey(incident: incident, fingerprint: columnText(h, 2) ?? "")
             let firing = columnText(h, 3) == AlertStatus.firing.rawValue
-            found[key] = InboxAlert(seq: seq, firing: firing, firingInAlerts: false)
+            found[key] = InboxAlert(seq: seq, firing: firing, firingInAlerts: false, body: columnText(h, 4) ?? "")
             byIncident[incident, default: Waiting()].fingerprints.append(key.fingerprint)
         }
         var firstTimeline: Int64?
-        try rows(db, "SELECT id, incident FROM timeline_inbox ORDER BY id", { _ in }) { h in
+        try rows(db, "SELECT id, incident, at, kind, actor, message FROM timeline_inbox ORDER BY id", { _ in }) { h in
             let id = sqlite3_column_int64(h, 0)
             let incident = Int(sqlite3_column_int64(h, 1))
             physical += 1
             if firstTimeline == nil { firstTimeline = id }
             guard id > marks[incident]?.timeline ?? 0 else { return }
             byIncident[incident, default: Waiting()].timeline.append(id)
+            byIncident[incident]!.entries.append(Chunks.TimelineRecord(at: sqlite3_column_double(h, 2), kind: columnText(h, 3) ?? "",
+                                                                       actor: columnText(h, 4), message: columnText(h, 5) ?? ""))
         }
         var delta: [Int: Int] = [:]
         for (key, a) in found {
-            let before = try mainStatus(db, key) == .firing
+            let before = try movedAlert(db, incident: key.incident, fingerprint: key.fingerprint)?.firing ?? false
             found[key]!.firingInAlerts = before
             delta[key.incident, default: 0] += (a.firing ? 1 : 0) - (before ? 1 : 0)
         }
@@ -196,12 +207,11 @@ final class WriterState: @unchecked Sendable {
         alertFront = firstAlert ?? 0
         timelineFront = firstTimeline ?? 0
         firingDelta = delta
-        mainFiring = [:]
     }
 
-    /// Moves every waiting row of the incident to the indexed tables, in arrival order, and
-    /// notes how far it moved. Everything of the incident in the indexed tables stays older
-    /// than everything of it still waiting.
+    /// Moves every waiting row of the incident into chunks, in arrival order, and notes how far
+    /// it moved. Everything of the incident in the chunks stays older than everything of it
+    /// still waiting.
     private func move(_ db: Database, _ incident: Int) throws {
         guard let w = waiting.removeValue(forKey: incident) else { return }
         waitingRows -= w.count
@@ -215,27 +225,54 @@ final class WriterState: @unchecked Sendable {
                 if let a = inbox?[key] { seqs.append((a.seq, key)) }
             }
             seqs.sort { $0.0 < $1.0 }
+            // Kept up if known (else read from the chunks, this move's included, on first use).
+            var known = moved[incident]
+            var chunk = Chunks.Writer()
+            var inChunk: [(String, Bool)] = []
+            func flush() throws {
+                guard chunk.count > 0 else { return }
+                try run(db, "INSERT INTO alert_chunks (incident, data) VALUES (?, ?)") { h in
+                    sqlite3_bind_int64(h, 1, Int64(incident))
+                    bindBlob(h, 2, chunk.bytes)
+                }
+                let id = db.lastInsertedRowID
+                if known != nil {
+                    for (fp, firing) in inChunk {
+                        if let old = known!.alerts.updateValue((id, firing), forKey: fp) { known!.firing -= old.firing ? 1 : 0 } else { movedCount += 1 }
+                        known!.firing += firing ? 1 : 0
+                    }
+                }
+                chunk = Chunks.Writer()
+                inChunk.removeAll(keepingCapacity: true)
+            }
             for (seq, key) in seqs {
-                try run(db, """
-                    INSERT INTO alerts (incident, fingerprint, status, received_at, body)
-                        SELECT incident, fingerprint, status, received_at, body FROM alert_inbox WHERE seq = ?
-                        ON CONFLICT(incident, fingerprint) DO UPDATE SET status = excluded.status, received_at = excluded.received_at, body = excluded.body
-                    """) { h in sqlite3_bind_int64(h, 1, seq) }
-                if mainFingerprints[incident]?.insert(key.fingerprint.hashValue).inserted == true { mainFingerprintCount += 1 }
                 let a = inbox![key]!
-                let change = (a.firing ? 1 : 0) - (a.firingInAlerts ? 1 : 0)
-                firingDelta[incident, default: 0] -= change
-                if mainFiring[incident] != nil { mainFiring[incident]! += change }
+                chunk.alert(Chunks.AlertRecord(fingerprint: key.fingerprint, firing: a.firing, body: a.body))
+                inChunk.append((key.fingerprint, a.firing))
+                firingDelta[incident, default: 0] -= (a.firing ? 1 : 0) - (a.firingInAlerts ? 1 : 0)
                 inbox![key] = nil
                 lastAlert = max(lastAlert, seq)
+                if chunk.count >= Chunks.alertsPerChunk { try flush() }
             }
+            try flush()
+            if let known { moved[incident] = known }
             if firingDelta[incident] == 0 { firingDelta[incident] = nil }
         }
-        for id in w.timeline {
-            try run(db, """
-                INSERT INTO timeline (incident, at, kind, actor, message)
-                    SELECT incident, at, kind, actor, message FROM timeline_inbox WHERE id = ?
-                """) { h in sqlite3_bind_int64(h, 1, id) }
+        if !w.timeline.isEmpty {
+            var chunk = Chunks.Writer()
+            func flush() throws {
+                guard chunk.count > 0 else { return }
+                try run(db, "INSERT INTO timeline_chunks (incident, data) VALUES (?, ?)") { h in
+                    sqlite3_bind_int64(h, 1, Int64(incident))
+                    bindBlob(h, 2, chunk.bytes)
+                }
+                chunk = Chunks.Writer()
+            }
+            for entry in w.entries {
+                chunk.entry(entry)
+                if chunk.count >= Chunks.entriesPerChunk { try flush() }
+            }
+            try flush()
         }
         try run(db, """
             INSERT INTO inbox_merged (incident, alerts_through, timeline_through) VALUES (?, ?, ?)
@@ -246,7 +283,6 @@ final class WriterState: @unchecked Sendable {
             sqlite3_bind_int64(h, 2, lastAlert)
             sqlite3_bind_int64(h, 3, w.timeline.last ?? 0)
         }
-        lastLookup = nil
     }
 
     /// The incident of the oldest row still waiting.
@@ -305,20 +341,7 @@ final class WriterState: @unchecked Sendable {
 
     /// Firing alerts of the incident, the inbox's included.
     func firingCount(_ db: Database, of incident: Int) throws -> Int {
-        if mainFiring[incident] == nil {
-            if mainFiring.count >= 16_384 { mainFiring.removeAll(keepingCapacity: true) }
-            mainFiring[incident] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alerts WHERE incident = ? AND status = 'firing'", arguments: [incident]) ?? 0
-        }
-        return mainFiring[incident]! + (firingDelta[incident] ?? 0)
-    }
-
-    private func mainStatus(_ db: Database, _ key: AlertKey) throws -> AlertStatus? {
-        var status: AlertStatus?
-        try rows(db, "SELECT status FROM alerts WHERE incident = ? AND fingerprint = ?", { h in
-            sqlite3_bind_int64(h, 1, Int64(key.incident))
-            bindText(h, 2, key.fingerprint)
-        }) { h in status = columnText(h, 0).flatMap(AlertStatus.init(rawValue:)) }
-        return status
+        try movedAlerts(db, incident).firing + (firingDelta[incident] ?? 0)
     }
 
     /// The inbox rows of the incident's waiting alerts, oldest first (nil: not known yet).
@@ -351,10 +374,9 @@ final class WriterState: @unchecked Sendable {
             }
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
             inbox![key]!.firing = firing
+            inbox![key]!.body = body
         } else {
-            let before: Bool
-            if let last = lastLookup, last.key == key { before = last.status == .firing } else { before = try mainStatus(db, key) == .firing }
-            lastLookup = nil
+            let before = try movedAlert(db, incident: key.incident, fingerprint: key.fingerprint)?.firing ?? false
             try run(db, "INSERT INTO alert_inbox (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, ?, ?)") { h in
                 sqlite3_bind_int64(h, 1, Int64(alert.incident))
                 bindText(h, 2, alert.alert.fingerprint)
@@ -363,7 +385,7 @@ final class WriterState: @unchecked Sendable {
                 bindText(h, 5, body)
             }
             let seq = db.lastInsertedRowID
-            inbox![key] = InboxAlert(seq: seq, firing: firing, firingInAlerts: before)
+            inbox![key] = InboxAlert(seq: seq, firing: firing, firingInAlerts: before, body: body)
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (before ? 1 : 0)
             waiting[key.incident, default: Waiting()].fingerprints.append(key.fingerprint)
             waitingRows += 1
@@ -372,8 +394,10 @@ final class WriterState: @unchecked Sendable {
         }
     }
 
-    func timelineAppended(incident: Int, id: Int64) {
+    func timelineAppended(_ e: TimelineEntry, id: Int64) {
+        let incident = e.incident
         waiting[incident, default: Waiting()].timeline.append(id)
+        waiting[incident]!.entries.append(Chunks.TimelineRecord(at: e.at.timeIntervalSince1970, kind: e.kind, actor: e.actor, message: e.message))
         waitingRows += 1
         physicalRows += 1
         if timelineFront == 0 { timelineFront = id }

@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+import KlaxonCore
+import KlaxonEngine
+import GRDB
+@testable import KlaxonStore
+
+/// Moved alerts and timeline entries live in chunks, many records to a row (`Chunks`).
+struct ChunkTests {
+    let t0 = Date(timeIntervalSince1970: 1_795_420_800)
+
+    /// A deterministic generator (the same runs every time).
+    struct Rand {
+        var state: UInt64
+        mutating func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        mutating func text() -> String {
+            let pieces = ["", "a", "é", "日本", "\u{0}", "🚨", "x y", String(repeating: "z", count: 200), "\"quoted\""]
+            return (0..<next(4)).map { _ in pieces[next(pieces.count)] }.joined()
+        }
+    }
+
+    @Test func recordsReadBackAsWritten() throws {
+        var rand = Rand(state: 7)
+        for _ in 0..<200 {
+            var alerts: [Chunks.AlertRecord] = []
+            var entries: [Chunks.TimelineRecord] = []
+            var a = Chunks.Writer(), t = Chunks.Writer()
+            for i in 0..<rand.next(40) {
+                let r = Chunks.AlertRecord(fingerprint: "\(i)-" + rand.text(), firing: rand.next(2) == 0, body: rand.text())
+                alerts.append(r)
+                a.alert(r)
+            }
+            for _ in 0..<rand.next(40) {
+                let at = [0, -1.5, 1_795_420_800.123456, .greatestFiniteMagnitude][rand.next(4)]
+                let r = Chunks.TimelineRecord(at: at, kind: rand.text(), actor: rand.next(3) == 0 ? nil : rand.text(), message: rand.text())
+                entries.append(r)
+                t.entry(r)
+            }
+            var readAlerts: [Chunks.AlertRecord] = []
+            var readEntries: [Chunks.TimelineRecord] = []
+            try a.bytes.withUnsafeBytes { b in try Chunks.alerts(b) { readAlerts.append($0) } }
+            try t.bytes.withUnsafeBytes { b in try Chunks.entries(b) { readEntries.append($0) } }
+            #expect(readAlerts.map(\.fingerprint) == alerts.map(\.fingerprint))
+            #expect(readAlerts.map(\.firing) == alerts.map(\.firing))
+            #expect(readAlerts.map(\.body) == alerts.map(\.body))
+            #expect(readEntries.map(\.at) == entries.map(\.at))
+            #expect(readEntries.map(\.kind) == entries.map(\.kind))
+            #expect(readEntries.map(\.actor) == entries.map(\.actor))
+            #expect(readEntries.map(\.message) == entries.map(\.message))
+            // Every alert is found by its fingerprint; one that is not there is not.
+            for r in alerts {
+                let found = try a.bytes.withUnsafeBytes { b in try Chunks.alert(b, fingerprint: r.fingerprint) }
+                #expect(found?.body == r.body && found?.firing == r.firing)
+            }
+            #expect(try a.bytes.withUnsafeBytes { b in try Chunks.alert(b, fingerprint: "absent") } == nil)
+        }
+    }
+
+    /// A damaged blob is refused with SQLITE_CORRUPT, whatever the damage; it never crashes.
+    @Test func aDamagedChunkIsAnErrorNotACrash() throws {
+        var a = Chunks.Writer(), t = Chunks.Writer()
+        a.alert(Chunks.AlertRecord(fingerprint: "fp1", firing: true, body: "{\"x\":1}"))
+        a.alert(Chunks.AlertRecord(fingerprint: "", firing: false, body: ""))
+        t.entry(Chunks.TimelineRecord(at: 1, kind: "alert.firing", actor: "am", message: "Firing: x"))
+        t.entry(Chunks.TimelineRecord(at: 2, kind: "note", actor: nil, message: ""))
+        func attempt(_ bytes: [UInt8]) -> Bool {
+            do {
+                try bytes.withUnsafeBytes { b in
+                    try Chunks.alerts(b) { _ in }
+                    _ = try Chunks.alert(b, fingerprint: "fp1")
+                    try Chunks.entries(b) { _ in }
+                }
+                return true
+            } catch let e as DatabaseError {
+                #expect(e.resultCode == .SQLITE_CORRUPT)
+                return false
+            } catch {
+                Issue.record("unexpected error \(error)")
+                return false
+            }
+        }
+        #expect(!attempt([]), "an empty blob")
+        #expect(!attempt([9] + Array(a.bytes.dropFirst())), "an unknown format")
+        for whole in [a.bytes, t.bytes] {
+            for cut in 1..<whole.count { _ = attempt(Array(whole.prefix(cut))) }
+            var rand = Rand(state: UInt64(whole.count))
+            for _ in 0..<2_000 {
+                var bytes = whole
+                for _ in 0...rand.next(3) { bytes[1 + rand.next(bytes.count - 1)] = UInt8(rand.next(256)) }
+                _ = attempt(bytes)
+            }
+        }
+        // A length that runs past the end.
+        #expect(!attempt([Chunks.format, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
+    }
+
+    /// One incident's move of more alerts than a chunk holds makes several chunks; every lookup,
+    /// count and list still answers as before, in the writer and on a reader, and after reopening.
+    @Test func aLargeMoveSplitsIntoChunks() async throws {
+        let db = TempDB()
+        let t0 = self.t0
+        var store = try SQLiteStore(path: db.path, inboxLimit: 1, mergeChunk: 1)
+        try await store.write { tx in
+            try tx.save(IncidentRecord(number: 1, key: "k", integration: "x", title: "t", severity: .p2, category: .other,
+                                       team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+        }
+        let n = Chunks.alertsPerChunk * 2 + 100
+        try await store.write { tx in
+            for i in 0..<n {
+                try tx.save(StoredAlert(incident: 1, alert: Alert(fingerprint: "f\(i)", status: i % 3 == 0 ? .resolved : .firing, summary: "s\(i)"),
+                                        severity: .p2, receivedAt: t0))
+            }
+            for i in 0..<(Chunks.entriesPerChunk + 10) {
+                try tx.append(TimelineEntry(incident: 1, at: t0, kind: "note", actor: i % 2 == 0 ? nil : "p", message: "m\(i)"))
+            }
+        }
+        // The next write moves them.
+        try await store.write { tx in
+            try tx.save(StoredAlert(incident: 1, alert: Alert(fingerprint: "f5", status: .resolved, summary: "s5-2"), severity: .p2, receivedAt: t0))
+        }
+        let (alertChunks, timelineChunks) = try await store.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alert_chunks")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timeline_chunks")!)
+        }
+        #expect(alertChunks == 3)
+        #expect(timelineChunks == 2)
+        let firing = (0..<n).filter { $0 % 3 != 0 && $0 != 5 }.count
+        for round in 0..<2 {
+            for inWriter in [true, false] {
+                @Sendable func read(_ tx: any StoreTransaction) throws -> ([String], Int, [String], String?, String?, String?) {
+                    (try tx.alerts(of: 1).map { "\($0.alert.fingerprint)=\($0.alert.summary)" }, try tx.firingAlertCount(of: 1),
+                     try tx.timeline(of: 1).map { "\($0.actor ?? "-") \($0.message)" },
+                     try tx.alert(of: 1, fingerprint: "f5")?.alert.summary, try tx.alert(of: 1, fingerprint: "f\(n - 1)")?.alert.summary,
+                     try tx.alert(of: 1, fingerprint: "nope")?.alert.summary)
+                }
+                let (list, count, timeline, f5, last, none) = inWriter ? try await store.write(read) : try await store.read(read)
+                #expect(list == (0..<n).map { "f\($0)=s\($0)\($0 == 5 ? "-2" : "")" }, "round \(round), writer \(inWriter)")
+                #expect(count == firing)
+                #expect(timeline == (0..<(Chunks.entriesPerChunk + 10)).map { "\($0 % 2 == 0 ? "-" : "p") m\($0)" })
+                #expect(f5 == "s5-2")
+                #expect(last == "s\(n - 1)")
+                #expect(none == nil)
+            }
+            try await store.mergeInbox()
+            store = try SQLiteStore(path: db.path, inboxLimit: 1, mergeChunk: 1)
+        }
+    }
+}
+
+/// A database written by the previous release (schema v5: moved rows in `alerts` and
+/// `timeline`, some waiting in the inbox) opens with its moved rows in chunks, nothing lost and
+/// nothing out of order.
+struct MigrationV6Tests {
+    @Test func aVersion5DatabaseBecomesChunks() async throws {
+        let many = Chunks.alertsPerChunk + 50
+        let db = try await earlierDatabase(upTo: "v5: inbox moves by incident") { db in
+            try db.execute(sql: "INSERT INTO incidents (number, key, status, opened_at, body) SELECT 2, 'k2', status, opened_at, replace(body, '\"number\":1', '\"number\":2') FROM incidents WHERE number = 1")
+            func insert(_ table: String, _ incident: Int, _ fp: String, _ status: String, _ summary: String) throws {
+                let body = StoredAlertJSON.encode(StoredAlert(incident: incident, alert: Alert(fingerprint: fp, status: AlertStatus(rawValue: status)!, summary: summary),
+                                                              severity: .p2, receivedAt: Date(timeIntervalSince1970: 0)))
+                try db.execute(sql: "INSERT INTO \(table) (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, 0, ?)", arguments: [incident, fp, status, body])
+            }
+            // Incident 1: more moved alerts than one chunk holds, interleaved with incident 2's.
+            for i in 0..<many {
+                try insert("alerts", 1, "z\(many - i)", i % 4 == 0 ? "resolved" : "firing", "one-\(i)")
+                if i % 100 == 0 { try insert("alerts", 2, "b\(i)", "firing", "two-\(i)") }
+            }
+            for i in 0..<30 {
+                try db.execute(sql: "INSERT INTO timeline (incident, at, kind, actor, message) VALUES (?, ?, 'note', ?, ?)",
+                               arguments: [1 + i % 2, Double(i), i % 3 == 0 ? nil : "p\(i)", "t\(i)"])
+            }
+            // Waiting in the inbox: a newer version of a moved alert of incident 2, and one row
+            // that had already moved (at or below its mark), which readers must skip.
+            try insert("alert_inbox", 2, "b0", "firing", "two-0 stale copy")
+            try insert("alert_inbox", 2, "b0", "resolved", "two-0 again")
+            try db.execute(sql: "INSERT INTO inbox_merged (incident, alerts_through, timeline_through) VALUES (2, 1, 0)")
+            try db.execute(sql: "INSERT INTO timeline_inbox (incident, at, kind, actor, message) VALUES (2, 99, 'note', NULL, 'waiting')")
+        }
+        let store = try SQLiteStore(path: db.path, inboxLimit: 1000)
+        let tables = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(!tables.contains("alerts") && !tables.contains("timeline"))
+        let chunks = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alert_chunks WHERE incident = 1") }
+        #expect(chunks == 2)
+        let one = (0..<many).map { "z\(many - $0)=one-\($0)" }
+        let two = [0, 100, 200, 300].filter { $0 < many }.map { "b\($0)=two-\($0)\($0 == 0 ? " again" : "")" }
+        for inWriter in [false, true] {
+            @Sendable func read(_ tx: any StoreTransaction) throws -> ([String], [String], Int, Int, [String], [String], String?) {
+                (try tx.alerts(of: 1).map { "\($0.alert.fingerprint)=\($0.alert.summary)" },
+                 try tx.alerts(of: 2).map { "\($0.alert.fingerprint)=\($0.alert.summary)" },
+                 try tx.firingAlertCount(of: 1), try tx.firingAlertCount(of: 2),
+                 try tx.timeline(of: 1).map { "\($0.actor ?? "-") \($0.message)" }, try tx.timeline(of: 2).map(\.message),
+                 try tx.alert(of: 1, fingerprint: "z1")?.alert.summary)
+            }
+            let (a1, a2, f1, f2, t1, t2, z1) = inWriter ? try await store.write(read) : try await store.read(read)
+            #expect(a1 == one)
+            #expect(a2 == two)
+            #expect(f1 == (0..<many).filter { $0 % 4 != 0 }.count)
+            #expect(f2 == two.count - 1)
+            #expect(t1 == stride(from: 0, to: 30, by: 2).map { "\($0 % 3 == 0 ? "-" : "p\($0)") t\($0)" })
+            #expect(t2 == stride(from: 1, to: 30, by: 2).map { "t\($0)" } + ["waiting"])
+            #expect(z1 == "one-\(many - 1)")
+        }
+    }
+}
