@@ -15,8 +15,9 @@ public final class SQLiteStore: IncidentStore {
 
     /// Opens (creating if needed) the database at `path` and migrates it. `inboxLimit`: how many
     /// alert and timeline rows wait in the inbox tables before they move to the indexed ones;
-    /// `mergeChunk`: how many rows one transaction moves at most (at least one incident's).
-    public init(path: String, inboxLimit: Int = 4096, mergeChunk: Int = 512) throws {
+    /// `mergeChunk`: how many rows one transaction moves at most (at least one incident's);
+    /// `movedLimit`: how many moved alerts the writer keeps track of (tests make it small).
+    public init(path: String, inboxLimit: Int = 4096, mergeChunk: Int = 512, movedLimit: Int = 262_144) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
@@ -39,7 +40,7 @@ public final class SQLiteStore: IncidentStore {
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         walPath = path + "-wal"
-        writer = WriterState(inboxLimit: inboxLimit, mergeChunk: mergeChunk)
+        writer = WriterState(inboxLimit: inboxLimit, mergeChunk: mergeChunk, movedLimit: movedLimit)
         try Self.migrator.migrate(pool)
     }
 

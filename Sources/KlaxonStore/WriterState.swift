@@ -68,11 +68,15 @@ final class WriterState: @unchecked Sendable {
     private var timelineFront: Int64 = 0
     /// Firing alerts of the incident counted in the inbox minus those they replaced in `alerts`.
     private var firingDelta: [Int: Int] = [:]
-    /// Per incident, its alerts in the chunks (read on first use, then kept up by moves).
+    /// Per incident, its alerts in the chunks (read on first use, then kept up by moves;
+    /// forgotten when it resolves). At most `movedLimit` alerts are kept (about 100 bytes each):
+    /// past that, all are forgotten and read again on use.
     private var moved: [Int: Moved] = [:]
     private var movedCount = 0
+    let movedLimit: Int
 
-    init(inboxLimit: Int, mergeChunk: Int = 512) {
+    init(inboxLimit: Int, mergeChunk: Int = 512, movedLimit: Int = 262_144) {
+        self.movedLimit = max(0, movedLimit)
         self.inboxLimit = max(0, inboxLimit)
         self.mergeChunk = max(1, mergeChunk)
     }
@@ -88,8 +92,7 @@ final class WriterState: @unchecked Sendable {
     /// The incident's alerts in the chunks, read on first use.
     private func movedAlerts(_ db: Database, _ incident: Int) throws -> Moved {
         if let known = moved[incident] { return known }
-        // Bounded memory: past a million alerts, start over (incidents are read again on use).
-        if movedCount >= 1_000_000 { moved.removeAll(); movedCount = 0 }
+        if movedCount >= movedLimit { moved.removeAll(); movedCount = 0 }
         var m = Moved()
         try rows(db, "SELECT id, data FROM alert_chunks WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
             let chunk = sqlite3_column_int64(h, 0)
@@ -119,6 +122,7 @@ final class WriterState: @unchecked Sendable {
     func incidentSaved(_ incident: IncidentRecord) {
         if incident.status == .resolved {
             openByKey[incident.key] = nil
+            if let gone = moved.removeValue(forKey: incident.number) { movedCount -= gone.alerts.count }
         } else {
             if openByKey.count >= 16_384 { openByKey.removeAll(keepingCapacity: true) }
             openByKey[incident.key] = incident

@@ -60,7 +60,7 @@ final class Scenario: @unchecked Sendable {
         let config = try ConfigLoader(environment: [:]).load(configPath: dir + "/klaxon.yaml").get()
         integration = config.settings.integrations[0]
         clock = ManualClock(now: parseRFC3339(now))
-        store = try SQLiteStore(path: dir + "/k.db", inboxLimit: 3)
+        store = try SQLiteStore(path: dir + "/k.db", inboxLimit: 3, movedLimit: 2)
         engine = IncidentService(store: store, clock: clock, runtime: Runtime(config: config))
         timers = TimerService(engine: engine)
         delivery = DeliveryService(engine: engine, notifiers: ["slack": slack])

@@ -59,13 +59,15 @@ struct InboxTests {
         }
     }
 
-    /// (inbox limit, rows moved per transaction once it is reached)
-    @Test(arguments: [(0, 1), (1, 1), (3, 1), (7, 2), (7, 512), (50, 5), (4096, 512)])
-    func answersAsAPlainTableWouldWhateverTheLimit(limit: Int, chunk: Int) async throws {
+    /// (inbox limit, rows moved per transaction once it is reached, fingerprints per incident,
+    /// moved alerts the writer keeps track of)
+    @Test(arguments: [(0, 1, 6, 262_144), (1, 1, 6, 262_144), (3, 1, 6, 262_144), (7, 2, 6, 262_144), (7, 512, 6, 262_144),
+                      (50, 5, 6, 262_144), (4096, 512, 6, 262_144), (3, 1, 40, 0), (7, 2, 400, 5), (50, 5, 40, 30)])
+    func answersAsAPlainTableWouldWhateverTheLimit(limit: Int, chunk: Int, fingerprints: Int, movedLimit: Int) async throws {
         let db = TempDB()
-        var store = try SQLiteStore(path: db.path, inboxLimit: limit, mergeChunk: chunk)
+        var store = try SQLiteStore(path: db.path, inboxLimit: limit, mergeChunk: chunk, movedLimit: movedLimit)
         var model = Model()
-        var rand = Rand(state: UInt64(limit * 31 + chunk) + 17)
+        var rand = Rand(state: UInt64(limit * 31 + chunk + fingerprints * 7) + 17)
         // Incident 5 gets an alert now and then only: its old rows must not hold up the rest.
         let incidents = 5
         let t0 = self.t0
@@ -75,7 +77,7 @@ struct InboxTests {
             var changes: [(Int, String, AlertStatus, String)] = []
             for _ in 0..<(1 + rand.next(6)) {
                 let incident = rand.next(20) == 0 ? 5 : 1 + rand.next(4)
-                changes.append((incident, "f\(rand.next(6))", rand.next(3) == 0 ? .resolved : .firing, "s\(round)-\(rand.next(1000))"))
+                changes.append((incident, "f\(rand.next(fingerprints))", rand.next(3) == 0 ? .resolved : .firing, "s\(round)-\(rand.next(1000))"))
             }
             let batch = changes
             try await store.write { tx in
@@ -94,7 +96,7 @@ struct InboxTests {
             #expect(physical <= 2 * limit + chunk + 256 + 2 * 6, "round \(round): \(physical) inbox rows")
             if round % 13 == 12 {
                 // Reopening forgets the writer's memory; it must be read back from the file.
-                store = try SQLiteStore(path: db.path, inboxLimit: limit, mergeChunk: chunk)
+                store = try SQLiteStore(path: db.path, inboxLimit: limit, mergeChunk: chunk, movedLimit: movedLimit)
                 try await check(store, model, incidents: incidents, inWriter: true)
             }
         }
