@@ -33,7 +33,7 @@ final class WriterState: @unchecked Sendable {
     struct AlertKey: Hashable { let incident: Int; let fingerprint: String }
     /// A waiting alert: its row, whether it fires, whether the version it replaced in the
     /// chunks fired, and its stored JSON (a move writes the chunk from memory).
-    struct InboxAlert { var seq: Int64; var firing: Bool; var firingInAlerts: Bool; var body: String }
+    struct InboxAlert { var seq: Int64; var firing: Bool; var firingMoved: Bool; var body: String }
     /// An incident's alerts in the chunks: the chunk with each one's latest version, and
     /// whether that version fires.
     struct Moved {
@@ -66,7 +66,7 @@ final class WriterState: @unchecked Sendable {
     /// Every inbox row below these has been deleted.
     private var alertFront: Int64 = 0
     private var timelineFront: Int64 = 0
-    /// Firing alerts of the incident counted in the inbox minus those they replaced in `alerts`.
+    /// Firing alerts of the incident counted in the inbox minus those they replaced in the chunks.
     private var firingDelta: [Int: Int] = [:]
     /// Per incident, its alerts in the chunks (read on first use, then kept up by moves;
     /// forgotten when it resolves). At most `movedLimit` alerts are kept (about 100 bytes each):
@@ -183,7 +183,7 @@ final class WriterState: @unchecked Sendable {
             guard seq > marks[incident]?.alerts ?? 0 else { return }
             let key = AlertKey(incident: incident, fingerprint: columnText(h, 2) ?? "")
             let firing = columnText(h, 3) == AlertStatus.firing.rawValue
-            found[key] = InboxAlert(seq: seq, firing: firing, firingInAlerts: false, body: columnText(h, 4) ?? "")
+            found[key] = InboxAlert(seq: seq, firing: firing, firingMoved: false, body: columnText(h, 4) ?? "")
             byIncident[incident, default: Waiting()].fingerprints.append(key.fingerprint)
         }
         var firstTimeline: Int64?
@@ -200,7 +200,7 @@ final class WriterState: @unchecked Sendable {
         var delta: [Int: Int] = [:]
         for (key, a) in found {
             let before = try movedAlert(db, incident: key.incident, fingerprint: key.fingerprint)?.firing ?? false
-            found[key]!.firingInAlerts = before
+            found[key]!.firingMoved = before
             delta[key.incident, default: 0] += (a.firing ? 1 : 0) - (before ? 1 : 0)
         }
         inbox = found
@@ -230,7 +230,8 @@ final class WriterState: @unchecked Sendable {
             }
             seqs.sort { $0.0 < $1.0 }
             // Kept up if known (else read from the chunks, this move's included, on first use).
-            var known = moved[incident]
+            // Taken out while it changes, so its dictionary is not copied.
+            var known = moved.removeValue(forKey: incident)
             var chunk = Chunks.Writer()
             var inChunk: [(String, Bool)] = []
             func flush() throws {
@@ -253,7 +254,7 @@ final class WriterState: @unchecked Sendable {
                 let a = inbox![key]!
                 chunk.alert(Chunks.AlertRecord(fingerprint: key.fingerprint, firing: a.firing, body: a.body))
                 inChunk.append((key.fingerprint, a.firing))
-                firingDelta[incident, default: 0] -= (a.firing ? 1 : 0) - (a.firingInAlerts ? 1 : 0)
+                firingDelta[incident, default: 0] -= (a.firing ? 1 : 0) - (a.firingMoved ? 1 : 0)
                 inbox![key] = nil
                 lastAlert = max(lastAlert, seq)
                 if chunk.count >= Chunks.alertsPerChunk { try flush() }
@@ -389,7 +390,7 @@ final class WriterState: @unchecked Sendable {
                 bindText(h, 5, body)
             }
             let seq = db.lastInsertedRowID
-            inbox![key] = InboxAlert(seq: seq, firing: firing, firingInAlerts: before, body: body)
+            inbox![key] = InboxAlert(seq: seq, firing: firing, firingMoved: before, body: body)
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (before ? 1 : 0)
             waiting[key.incident, default: Waiting()].fingerprints.append(key.fingerprint)
             waitingRows += 1
