@@ -164,16 +164,18 @@ public final class SQLiteStore: IncidentStore {
                     bindBlob(h, 2, chunk.bytes)
                 }
             }
-            var last: Int?
-            try rows(db, "SELECT incident, fingerprint, status, body FROM alerts ORDER BY incident, rowid", { _ in }) { h in
-                let incident = Int(sqlite3_column_int64(h, 0))
-                if let l = last, l != incident || records[l]!.count >= Chunks.alertsPerChunk { try flush("alert_chunks", l) }
-                last = incident
-                records[incident, default: Chunks.Writer()].alert(Chunks.AlertRecord(
-                    fingerprint: columnText(h, 1) ?? "", firing: columnText(h, 2) == AlertStatus.firing.rawValue, body: columnText(h, 3) ?? ""))
+            // One incident at a time (its primary key leads with it), each in arrival order: no
+            // sort of the whole table.
+            for incident in try Int.fetchAll(db, sql: "SELECT DISTINCT incident FROM alerts ORDER BY incident") {
+                try rows(db, "SELECT fingerprint, status, body FROM alerts WHERE incident = ? ORDER BY rowid", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
+                    if records[incident]?.count ?? 0 >= Chunks.alertsPerChunk { try flush("alert_chunks", incident) }
+                    records[incident, default: Chunks.Writer()].alert(Chunks.AlertRecord(
+                        fingerprint: columnText(h, 0) ?? "", firing: columnText(h, 1) == AlertStatus.firing.rawValue, body: columnText(h, 2) ?? ""))
+                }
+                try flush("alert_chunks", incident)
             }
-            if let l = last { try flush("alert_chunks", l) }
-            last = nil
+            // `timeline_incident` is in this order already.
+            var last: Int?
             try rows(db, "SELECT incident, at, kind, actor, message FROM timeline ORDER BY incident, id", { _ in }) { h in
                 let incident = Int(sqlite3_column_int64(h, 0))
                 if let l = last, l != incident || records[l]!.count >= Chunks.entriesPerChunk { try flush("timeline_chunks", l) }
