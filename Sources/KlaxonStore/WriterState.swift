@@ -34,11 +34,43 @@ final class WriterState: @unchecked Sendable {
     /// A waiting alert: its row, whether it fires, whether the version it replaced in the
     /// chunks fired, and its stored JSON (a move writes the chunk from memory).
     struct InboxAlert { var seq: Int64; var firing: Bool; var firingMoved: Bool; var body: String }
-    /// An incident's alerts in the chunks: the chunk with each one's latest version, and
-    /// whether that version fires.
+    /// An incident's alerts in the chunks: the chunk with each one's latest version, whether
+    /// that version fires, and how many fire.
     struct Moved {
-        var alerts: [String: (chunk: Int64, firing: Bool)] = [:]
-        var firing = 0
+        struct Entry { var chunk: Int64; var firing: Bool }
+        /// Alertmanager's fingerprints (16 lowercase hex digits) by their 64-bit value, a third
+        /// of the memory of a string key (measured: 12 against 34 MiB for 250,000); others as is.
+        private var hex: [UInt64: Entry] = [:]
+        private var text: [String: Entry] = [:]
+        private(set) var firing = 0
+        var count: Int { hex.count + text.count }
+
+        static func hexValue(_ fingerprint: String) -> UInt64? {
+            guard fingerprint.utf8.count == 16 else { return nil }
+            var v: UInt64 = 0
+            for b in fingerprint.utf8 {
+                switch b {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): v = v << 4 | UInt64(b - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): v = v << 4 | UInt64(b - UInt8(ascii: "a") + 10)
+                default: return nil
+                }
+            }
+            return v
+        }
+
+        subscript(fingerprint: String) -> Entry? {
+            if let v = Self.hexValue(fingerprint) { return hex[v] }
+            return text[fingerprint]
+        }
+
+        /// Notes the alert's latest version; true when the incident had none of it before.
+        @discardableResult
+        mutating func set(_ fingerprint: String, chunk: Int64, firing: Bool) -> Bool {
+            let entry = Entry(chunk: chunk, firing: firing)
+            let old = Self.hexValue(fingerprint).map { hex.updateValue(entry, forKey: $0) } ?? text.updateValue(entry, forKey: fingerprint)
+            self.firing += (firing ? 1 : 0) - (old?.firing == true ? 1 : 0)
+            return old == nil
+        }
     }
     /// One incident's rows in the inbox not moved yet, oldest first.
     struct Waiting {
@@ -97,19 +129,18 @@ final class WriterState: @unchecked Sendable {
         try rows(db, "SELECT id, data FROM alert_chunks WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
             let chunk = sqlite3_column_int64(h, 0)
             try Chunks.alerts(columnBlob(h, 1), body: false) { a in
-                if let old = m.alerts.updateValue((chunk, a.firing), forKey: a.fingerprint) { m.firing -= old.firing ? 1 : 0 }
-                m.firing += a.firing ? 1 : 0
+                m.set(a.fingerprint, chunk: chunk, firing: a.firing)
             }
         }
         moved[incident] = m
-        movedCount += m.alerts.count
+        movedCount += m.count
         return m
     }
 
     /// The chunk holding the latest moved version of the alert, and whether it fires; nil when
     /// none of the incident's chunks has it.
-    func movedAlert(_ db: Database, incident: Int, fingerprint: String) throws -> (chunk: Int64, firing: Bool)? {
-        try movedAlerts(db, incident).alerts[fingerprint]
+    func movedAlert(_ db: Database, incident: Int, fingerprint: String) throws -> Moved.Entry? {
+        try movedAlerts(db, incident)[fingerprint]
     }
 
     /// After a savepoint rolled back inside a transaction that goes on: what the memory said
@@ -122,7 +153,7 @@ final class WriterState: @unchecked Sendable {
     func incidentSaved(_ incident: IncidentRecord) {
         if incident.status == .resolved {
             openByKey[incident.key] = nil
-            if let gone = moved.removeValue(forKey: incident.number) { movedCount -= gone.alerts.count }
+            if let gone = moved.removeValue(forKey: incident.number) { movedCount -= gone.count }
         } else {
             if openByKey.count >= 16_384 { openByKey.removeAll(keepingCapacity: true) }
             openByKey[incident.key] = incident
@@ -243,8 +274,7 @@ final class WriterState: @unchecked Sendable {
                 let id = db.lastInsertedRowID
                 if known != nil {
                     for (fp, firing) in inChunk {
-                        if let old = known!.alerts.updateValue((id, firing), forKey: fp) { known!.firing -= old.firing ? 1 : 0 } else { movedCount += 1 }
-                        known!.firing += firing ? 1 : 0
+                        if known!.set(fp, chunk: id, firing: firing) { movedCount += 1 }
                     }
                 }
                 chunk = Chunks.Writer()

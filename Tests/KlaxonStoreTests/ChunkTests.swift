@@ -97,6 +97,30 @@ struct ChunkTests {
         #expect(!attempt([Chunks.format, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
     }
 
+    /// The writer keeps Alertmanager-shaped fingerprints by value: no two fingerprints may meet.
+    @Test func movedAlertKeysNeverConfuseTwoFingerprints() {
+        #expect(WriterState.Moved.hexValue("00000000000000ab") == 0xab)
+        #expect(WriterState.Moved.hexValue("ffffffffffffffff") == .max)
+        for notHex in ["00000000000000AB", "00000000000000a", "000000000000000ab", "00000000000000ag", "", "0x000000000000ab", "٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠"] {
+            #expect(WriterState.Moved.hexValue(notHex) == nil, "\(notHex)")
+        }
+        var m = WriterState.Moved()
+        let keys = ["00000000000000ab", "00000000000000AB", "ab", "171", "0000000000000171"]
+        for (i, k) in keys.enumerated() {
+            let new = m.set(k, chunk: Int64(i), firing: i % 2 == 0)
+            #expect(new)
+        }
+        #expect(m.count == keys.count)
+        for (i, k) in keys.enumerated() { #expect(m[k]?.chunk == Int64(i) && m[k]?.firing == (i % 2 == 0)) }
+        #expect(m.firing == 3)
+        // A later version replaces the earlier one and keeps the count of firing alerts right.
+        let again = [m.set("00000000000000ab", chunk: 9, firing: false), m.set("ab", chunk: 9, firing: false), m.set("00000000000000AB", chunk: 9, firing: true)]
+        #expect(again == [false, false, false])
+        #expect(m.firing == 2)
+        #expect(m.count == keys.count)
+        #expect(m["00000000000000cd"] == nil && m["cd"] == nil)
+    }
+
     /// One incident's move of more alerts than a chunk holds makes several chunks; every lookup,
     /// count and list still answers as before, in the writer and on a reader, and after reopening.
     @Test func aLargeMoveSplitsIntoChunks() async throws {

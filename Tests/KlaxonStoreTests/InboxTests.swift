@@ -44,26 +44,38 @@ struct InboxTests {
         }
     }
 
-    func check(_ store: SQLiteStore, _ model: Model, incidents: Int, inWriter: Bool) async throws {
+    /// The n-th fingerprint: Alertmanager's shape (16 lowercase hex digits; the writer keeps
+    /// those by value) or any other ("f3"), or the same in capitals (kept as text).
+    static func fingerprint(_ n: Int, _ style: Int) -> String {
+        switch style {
+        case 1: return String(format: "%016llx", UInt64(n) &* 0x9E37_79B9_7F4A_7C15)
+        case 2: return String(format: "%016llX", UInt64(n) &* 0x9E37_79B9_7F4A_7C15)
+        default: return "f\(n)"
+        }
+    }
+
+    func check(_ store: SQLiteStore, _ model: Model, incidents: Int, inWriter: Bool, style: Int = 0) async throws {
+        let f1 = Self.fingerprint(1, style)
         for inc in 1...incidents {
             let (alerts, count, timeline, one) = inWriter
-                ? try await store.write { tx in (try tx.alerts(of: inc), try tx.firingAlertCount(of: inc), try tx.timeline(of: inc), try tx.alert(of: inc, fingerprint: "f1")) }
-                : try await store.read { tx in (try tx.alerts(of: inc), try tx.firingAlertCount(of: inc), try tx.timeline(of: inc), try tx.alert(of: inc, fingerprint: "f1")) }
+                ? try await store.write { tx in (try tx.alerts(of: inc), try tx.firingAlertCount(of: inc), try tx.timeline(of: inc), try tx.alert(of: inc, fingerprint: f1)) }
+                : try await store.read { tx in (try tx.alerts(of: inc), try tx.firingAlertCount(of: inc), try tx.timeline(of: inc), try tx.alert(of: inc, fingerprint: f1)) }
             let expected = model.alerts[inc, default: []]
             #expect(alerts.map(\.alert.fingerprint) == expected.map(\.fp), "incident \(inc) order")
             #expect(alerts.map(\.alert.status) == expected.map(\.status), "incident \(inc) status")
             #expect(alerts.map(\.alert.summary) == expected.map(\.summary), "incident \(inc) content")
             #expect(count == model.firing(inc), "incident \(inc) firing count (writer: \(inWriter))")
             #expect(timeline.map(\.message) == model.timeline[inc, default: []], "incident \(inc) timeline")
-            #expect(one?.alert.summary == expected.first(where: { $0.fp == "f1" })?.summary)
+            #expect(one?.alert.summary == expected.first(where: { $0.fp == f1 })?.summary)
         }
     }
 
     /// (inbox limit, rows moved per transaction once it is reached, fingerprints per incident,
-    /// moved alerts the writer keeps track of)
-    @Test(arguments: [(0, 1, 6, 262_144), (1, 1, 6, 262_144), (3, 1, 6, 262_144), (7, 2, 6, 262_144), (7, 512, 6, 262_144),
-                      (50, 5, 6, 262_144), (4096, 512, 6, 262_144), (3, 1, 40, 0), (7, 2, 400, 5), (50, 5, 40, 30)])
-    func answersAsAPlainTableWouldWhateverTheLimit(limit: Int, chunk: Int, fingerprints: Int, movedLimit: Int) async throws {
+    /// moved alerts the writer keeps track of, fingerprint style: see `fingerprint`)
+    @Test(arguments: [(0, 1, 6, 262_144, 0), (1, 1, 6, 262_144, 0), (3, 1, 6, 262_144, 0), (7, 2, 6, 262_144, 0), (7, 512, 6, 262_144, 0),
+                      (50, 5, 6, 262_144, 0), (4096, 512, 6, 262_144, 0), (3, 1, 40, 0, 1), (7, 2, 400, 5, 1), (50, 5, 40, 30, 2),
+                      (1, 1, 6, 262_144, 1), (7, 2, 6, 262_144, 2)])
+    func answersAsAPlainTableWouldWhateverTheLimit(limit: Int, chunk: Int, fingerprints: Int, movedLimit: Int, style: Int) async throws {
         let db = TempDB()
         var store = try SQLiteStore(path: db.path, inboxLimit: limit, mergeChunk: chunk, movedLimit: movedLimit)
         var model = Model()
@@ -77,7 +89,7 @@ struct InboxTests {
             var changes: [(Int, String, AlertStatus, String)] = []
             for _ in 0..<(1 + rand.next(6)) {
                 let incident = rand.next(20) == 0 ? 5 : 1 + rand.next(4)
-                changes.append((incident, "f\(rand.next(fingerprints))", rand.next(3) == 0 ? .resolved : .firing, "s\(round)-\(rand.next(1000))"))
+                changes.append((incident, Self.fingerprint(rand.next(fingerprints), style), rand.next(3) == 0 ? .resolved : .firing, "s\(round)-\(rand.next(1000))"))
             }
             let batch = changes
             try await store.write { tx in
@@ -90,14 +102,14 @@ struct InboxTests {
                 model.save(inc, fp, status, summary)
                 model.timeline[inc, default: []].append("\(fp) \(summary)")
             }
-            try await check(store, model, incidents: incidents, inWriter: round % 2 == 0)
+            try await check(store, model, incidents: incidents, inWriter: round % 2 == 0, style: style)
             // Moved rows leave the inbox from the front; however skewed the load, it stays bounded.
             let physical = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM alert_inbox) + (SELECT COUNT(*) FROM timeline_inbox)")! }
             #expect(physical <= 2 * limit + chunk + 256 + 2 * 6, "round \(round): \(physical) inbox rows")
             if round % 13 == 12 {
                 // Reopening forgets the writer's memory; it must be read back from the file.
                 store = try SQLiteStore(path: db.path, inboxLimit: limit, mergeChunk: chunk, movedLimit: movedLimit)
-                try await check(store, model, incidents: incidents, inWriter: true)
+                try await check(store, model, incidents: incidents, inWriter: true, style: style)
             }
         }
         try await store.mergeInbox()
@@ -105,8 +117,8 @@ struct InboxTests {
         #expect(left == 0)
         let marks = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox_merged") }
         #expect(marks == 0, "a mark outlives the rows it guards")
-        try await check(store, model, incidents: incidents, inWriter: false)
-        try await check(store, model, incidents: incidents, inWriter: true)
+        try await check(store, model, incidents: incidents, inWriter: false, style: style)
+        try await check(store, model, incidents: incidents, inWriter: true, style: style)
     }
 
     /// The inbox moves the incident with most rows waiting, all of them at once (they then share
