@@ -75,7 +75,8 @@ final class HTTPHarness: @unchecked Sendable {
         _ = testRegistry
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         clock = ManualClock(now: now)
-        store = try SQLiteStore(path: dir + "/k.db")
+        // A small inbox: alerts move into chunks within a few requests, so every HTTP test reads both.
+        store = try SQLiteStore(path: dir + "/k.db", inboxLimit: 4, mergeChunk: 2)
         let hours = WeeklyWindows.defaultWorkingHours
         let people = [
             Person(id: "alice", name: "Alice Ng", timeZone: TimeZone(identifier: "Europe/Berlin")!, workingHours: hours, slack: "U0ALICE01", notify: [.slack]),
