@@ -97,6 +97,44 @@ struct ChunkTests {
         #expect(!attempt([Chunks.format, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
     }
 
+    /// A chunk damaged on disk makes its incident's reads fail with SQLITE_CORRUPT (an error the
+    /// API turns into its JSON 500), never a crash; other incidents go on as before.
+    @Test func aDamagedChunkFailsOnlyItsIncident() async throws {
+        let db = TempDB()
+        let t0 = self.t0
+        let store = try SQLiteStore(path: db.path, inboxLimit: 0)
+        try await store.write { tx in
+            for n in 1...2 {
+                try tx.save(IncidentRecord(number: n, key: "k\(n)", integration: "x", title: "t", severity: .p2, category: .other,
+                                           team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+                try tx.save(StoredAlert(incident: n, alert: Alert(fingerprint: "a", status: .firing, summary: "a\(n)"), severity: .p2, receivedAt: t0))
+            }
+        }
+        try await store.mergeInbox()
+        try await store.pool.write { db in
+            try db.execute(sql: "UPDATE alert_chunks SET data = x'01017fff' WHERE incident = 1")
+        }
+        for inWriter in [false, true] {
+            @Sendable func one(_ tx: any StoreTransaction) throws -> [StoredAlert] { try tx.alerts(of: 1) }
+            @Sendable func two(_ tx: any StoreTransaction) throws -> [String] { try tx.alerts(of: 2).map(\.alert.summary) }
+            do {
+                _ = inWriter ? try await store.write(one) : try await store.read(one)
+                Issue.record("a damaged chunk was read as alerts")
+            } catch let e as DatabaseError {
+                #expect(e.resultCode == .SQLITE_CORRUPT)
+            }
+            #expect(try await (inWriter ? store.write(two) : store.read(two)) == ["a2"])
+        }
+        // The writer's lookup of the damaged incident's alert fails; the other incident's works.
+        await #expect(throws: DatabaseError.self) {
+            try await store.write { tx in _ = try tx.alert(of: 1, fingerprint: "a") }
+        }
+        try await store.write { tx in
+            try tx.save(StoredAlert(incident: 2, alert: Alert(fingerprint: "a", status: .resolved, summary: "a2-2"), severity: .p2, receivedAt: t0))
+        }
+        #expect(try await store.read { tx in try tx.alerts(of: 2).map(\.alert.summary) } == ["a2-2"])
+    }
+
     /// The writer keeps Alertmanager-shaped fingerprints by value: no two fingerprints may meet.
     @Test func movedAlertKeysNeverConfuseTwoFingerprints() {
         #expect(WriterState.Moved.hexValue("00000000000000ab") == 0xab)
