@@ -75,12 +75,11 @@ final class WriterState: @unchecked Sendable {
     /// One incident's rows in the inbox not moved yet, oldest first.
     struct Waiting {
         var fingerprints: [String] = []
-        var timeline: [Int64] = []
-        /// The entries of `timeline`'s rows, in the same order.
-        var entries: [Chunks.TimelineRecord] = []
+        /// Timeline rows and their entries (a move writes the chunk from memory).
+        var timeline: [(id: Int64, entry: Chunks.TimelineRecord)] = []
         var count: Int { fingerprints.count + timeline.count }
         /// Its oldest timeline row (each alert comes with one): how long it has waited.
-        var oldest: Int64 { timeline.first ?? .max }
+        var oldest: Int64 { timeline.first?.id ?? .max }
     }
 
     let inboxLimit: Int
@@ -101,7 +100,8 @@ final class WriterState: @unchecked Sendable {
     /// Firing alerts of the incident counted in the inbox minus those they replaced in the chunks.
     private var firingDelta: [Int: Int] = [:]
     /// Per incident, its alerts in the chunks (read on first use, then kept up by moves;
-    /// forgotten when it resolves). At most `movedLimit` alerts are kept (about 100 bytes each):
+    /// forgotten when it resolves). At most `movedLimit` alerts are kept (about 50 bytes each
+    /// with Alertmanager's fingerprints, 140 with long string ones):
     /// past that, all are forgotten and read again on use.
     private var moved: [Int: Moved] = [:]
     private var movedCount = 0
@@ -224,9 +224,8 @@ final class WriterState: @unchecked Sendable {
             physical += 1
             if firstTimeline == nil { firstTimeline = id }
             guard id > marks[incident]?.timeline ?? 0 else { return }
-            byIncident[incident, default: Waiting()].timeline.append(id)
-            byIncident[incident]!.entries.append(Chunks.TimelineRecord(at: sqlite3_column_double(h, 2), kind: columnText(h, 3) ?? "",
-                                                                       actor: columnText(h, 4), message: columnText(h, 5) ?? ""))
+            byIncident[incident, default: Waiting()].timeline.append((id, Chunks.TimelineRecord(
+                at: sqlite3_column_double(h, 2), kind: columnText(h, 3) ?? "", actor: columnText(h, 4), message: columnText(h, 5) ?? "")))
         }
         var delta: [Int: Int] = [:]
         for (key, a) in found {
@@ -303,7 +302,7 @@ final class WriterState: @unchecked Sendable {
                 }
                 chunk = Chunks.Writer()
             }
-            for entry in w.entries {
+            for (_, entry) in w.timeline {
                 chunk.entry(entry)
                 if chunk.count >= Chunks.entriesPerChunk { try flush() }
             }
@@ -316,7 +315,7 @@ final class WriterState: @unchecked Sendable {
             """) { h in
             sqlite3_bind_int64(h, 1, Int64(incident))
             sqlite3_bind_int64(h, 2, lastAlert)
-            sqlite3_bind_int64(h, 3, w.timeline.last ?? 0)
+            sqlite3_bind_int64(h, 3, w.timeline.last?.id ?? 0)
         }
     }
 
@@ -324,7 +323,7 @@ final class WriterState: @unchecked Sendable {
     private func oldestWaiting() -> Int? {
         var best: (Int64, Int)?
         for (incident, w) in waiting {
-            if let id = w.timeline.first, best == nil || id < best!.0 { best = (id, incident) }
+            if let id = w.timeline.first?.id, best == nil || id < best!.0 { best = (id, incident) }
         }
         let oldestTimeline = best
         var bestAlert: (Int64, Int)?
@@ -346,7 +345,7 @@ final class WriterState: @unchecked Sendable {
         var alertCut = Int64.max
         for a in (inbox ?? [:]).values where a.seq < alertCut { alertCut = a.seq }
         var timelineCut = Int64.max
-        for w in waiting.values { if let id = w.timeline.first, id < timelineCut { timelineCut = id } }
+        for w in waiting.values { if let id = w.timeline.first?.id, id < timelineCut { timelineCut = id } }
         // Runs of at least 256 rows (or everything), not a few rows every transaction.
         let alertRun = alertCut == .max || alertCut - alertFront >= 256
         let timelineRun = timelineCut == .max || timelineCut - timelineFront >= 256
@@ -389,7 +388,7 @@ final class WriterState: @unchecked Sendable {
     /// The incident's waiting timeline rows, oldest first (nil: not known yet).
     func waitingTimeline(of incident: Int) -> [Int64]? {
         guard inbox != nil else { return nil }
-        return waiting[incident]?.timeline ?? []
+        return waiting[incident]?.timeline.map(\.id) ?? []
     }
 
     /// Where the alert waits in the inbox, if it does.
@@ -431,8 +430,7 @@ final class WriterState: @unchecked Sendable {
 
     func timelineAppended(_ e: TimelineEntry, id: Int64) {
         let incident = e.incident
-        waiting[incident, default: Waiting()].timeline.append(id)
-        waiting[incident]!.entries.append(Chunks.TimelineRecord(at: e.at.timeIntervalSince1970, kind: e.kind, actor: e.actor, message: e.message))
+        waiting[incident, default: Waiting()].timeline.append((id, Chunks.TimelineRecord(at: e.at.timeIntervalSince1970, kind: e.kind, actor: e.actor, message: e.message)))
         waitingRows += 1
         physicalRows += 1
         if timelineFront == 0 { timelineFront = id }
