@@ -83,18 +83,22 @@ enum Composition {
         switch config.settings.storage {
         case .sqlite(let path):
             let full = path.hasPrefix("/") ? path : (config.directory as NSString).appendingPathComponent(path)
-            // KLAXON_INBOX: how many rows wait in the inbox tables before they move to the
-            // indexed ones (4,096). For measurements (see README, Performance).
-            var inboxLimit = 4096
-            if let raw = ProcessInfo.processInfo.environment["KLAXON_INBOX"] {
-                guard let n = Int(raw), n >= 0, n <= 1 << 30 else {
-                    printError("klaxon: KLAXON_INBOX must be a whole number of rows from 0 to \(1 << 30), got \"\(raw)\"")
+            // For measurements and tests (README, Performance): KLAXON_INBOX, how many rows wait
+            // in the inbox before they move into per-incident chunks (4,096); KLAXON_CHUNK, how
+            // many move at a time (512); KLAXON_MOVED, how many moved alerts the writer tracks
+            // before it clears its map and reads back on use (262,144).
+            func knob(_ name: String, _ standard: Int, least: Int) throws -> Int {
+                guard let raw = ProcessInfo.processInfo.environment[name] else { return standard }
+                guard let n = Int(raw), n >= least, n <= 1 << 30 else {
+                    printError("klaxon: \(name) must be a whole number from \(least) to \(1 << 30), got \"\(raw)\"")
                     throw ExitCode(2)
                 }
-                inboxLimit = n
-                logger.info("store: inbox limit \(n) rows (KLAXON_INBOX)")
+                logger.info("store: \(name)=\(n)")
+                return n
             }
-            store = try SQLiteStore(path: full, inboxLimit: inboxLimit)
+            store = try SQLiteStore(path: full, inboxLimit: try knob("KLAXON_INBOX", 4096, least: 0),
+                                    mergeChunk: try knob("KLAXON_CHUNK", 512, least: 1),
+                                    movedLimit: try knob("KLAXON_MOVED", 262_144, least: 0))
             logger.info("store: SQLite at \(full)")
         case .postgres:
             printError("klaxon: the PostgreSQL store is not available in this build yet; use storage: sqlite:./klaxon.db")
