@@ -116,6 +116,7 @@ let package = Package(
         ]),
         .testTarget(name: "KlaxonHTTPTests", dependencies: [
             "KlaxonHTTP", "KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig", "KlaxonTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
