@@ -101,10 +101,10 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ], path: "Tests/KlaxonTestSupport"),
 
-        .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore"]),
+        .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore", "KlaxonTestSupport"]),
         .testTarget(name: "KlaxonConfigTests", dependencies: ["KlaxonConfig", "KlaxonCore", "KlaxonTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KlaxonEngineTests", dependencies: ["KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig"]),
+        .testTarget(name: "KlaxonEngineTests", dependencies: ["KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig", "KlaxonTestSupport"]),
         .testTarget(name: "KlaxonStoreTests", dependencies: ["KlaxonStore", "KlaxonEngine", "KlaxonCore"]),
         .testTarget(name: "KlaxonCurlTests", dependencies: [
             "KlaxonCurl", "KlaxonTestSupport",

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import KlaxonCore
 import KlaxonStore
+import KlaxonTestSupport
 @testable import KlaxonEngine
 
 /// Random sequences of alert batches (firing and resolved, several alerts and groups, with and
@@ -12,19 +13,6 @@ import KlaxonStore
 /// person set it; resolved when every alert is; an alert for a resolved key opens a new incident;
 /// every change of an alert in the timeline once; a re-send changes nothing.
 struct IncidentModelTests {
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    }
-
     /// What the model knows of one incident.
     struct Model {
         var group: Int
@@ -114,7 +102,7 @@ struct IncidentModelTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var h: EngineHarness! = try EngineHarness(dbPath: dir + "/k.db")
-        var r = Random(state: UInt64(seed) &* 0x5DEECE66D &+ 11)
+        var r = SplitMix64(seed: UInt64(seed) &* 0x5DEECE66D &+ 11)
         var incidents: [Int: Model] = [:]
         var open: [Int: Int] = [:]
         var next = 0
@@ -181,7 +169,7 @@ struct IncidentModelTests {
 }
 
 extension Array {
-    func randomElement(using r: inout IncidentModelTests.Random) -> Element? {
+    func randomElement(using r: inout SplitMix64) -> Element? {
         isEmpty ? nil : self[r.below(count)]
     }
 }

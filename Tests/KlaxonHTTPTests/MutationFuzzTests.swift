@@ -19,19 +19,6 @@ import Testing
                            "pagerduty/trigger-rag-index.json"]
     static let perFixture = 200
 
-    /// SplitMix64: the same mutants on every run and machine.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-    }
-
     static let bytes: [UInt8] = [0x00, 0x01, 0x09, 0x0A, 0x20, 0x22, 0x2C, 0x2D, 0x2E, 0x30, 0x31, 0x3A, 0x45, 0x5B, 0x5C, 0x5D,
                                  0x65, 0x6E, 0x74, 0x7B, 0x7D, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF5, 0xFF]
     static let tokens = ["{", "}", "[", "]", ",", ":", "\"", "\\", "null", "true", "-", "1e999", "-0.0e-7", "123456789012345678901234567890",
@@ -41,7 +28,7 @@ import Testing
                          "\"" + String(repeating: "x", count: 5000) + "\"", "1e400", "\"P0\"", "\"critical\"", "\"2026-02-30T25:61:00Z\""]
 
     /// One mutant of `body`.
-    static func mutate(_ body: [UInt8], _ r: inout Random) -> (String, [UInt8]) {
+    static func mutate(_ body: [UInt8], _ r: inout SplitMix64) -> (String, [UInt8]) {
         var b = body
         let at = r.below(b.count + 1)
         switch r.below(8) {
@@ -96,7 +83,7 @@ import Testing
     }
 
     static func mutants() throws -> [IngestRequest] {
-        var r = Random(state: 0x4B4C_4158_4F4E)
+        var r = SplitMix64(seed: 0x4B4C_4158_4F4E)
         var out: [IngestRequest] = []
         for name in fixtures {
             let f = try IngestRequest(fixture: name)

@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonTestSupport
 import Testing
 @testable import KlaxonCore
 
