@@ -3,11 +3,12 @@ import KlaxonCurl
 import KlaxonTestSupport
 import Testing
 
-/// The binary is killed with SIGKILL in the middle of a concurrent Alertmanager load (new alerts,
-/// identical re-sends and resolves over a dozen groups, with the inbox moving into chunks every
-/// few dozen rows and the writer's moved-alert map cleared often). After a restart every alert
-/// that was answered 202 is there with its latest state, each group still has its one incident,
-/// re-sending changes nothing, and every incident's page went out.
+/// The binary is killed with SIGKILL twice, then stopped with SIGTERM, each time in the middle
+/// of a concurrent Alertmanager load (new alerts, identical re-sends and resolves over a dozen
+/// groups, with the inbox moving into chunks every few dozen rows and the writer's moved-alert
+/// map cleared often). After each restart every alert that was answered 202 is there with its
+/// latest state, each group still has its one incident, re-sending changes nothing, and every
+/// incident's page went out.
 @Suite(.serialized)
 struct CrashTests {
     static let groups = 12
@@ -200,29 +201,37 @@ struct CrashTests {
             try ServeTests().writeConfig(in: dir, slackPort: slackPort)
             let args = ["serve", "--config", dir + "/klaxon.yaml", "--listen", "127.0.0.1:0", "--virtual-clock"]
 
-            // Two lives under load, each ended by SIGKILL; the second starts from what the first left.
-            for (life, start) in ["2026-11-23T12:00:00Z", "2026-11-23T12:01:00Z"].enumerated() {
+            // Three lives under load: two ended by SIGKILL, the third by SIGTERM (a graceful
+            // stop answers what it took in and exits 0); each starts from what the last left.
+            let lives = [("2026-11-23T12:00:00Z", false), ("2026-11-23T12:01:00Z", false), ("2026-11-23T12:02:00Z", true)]
+            for (life, (start, graceful)) in lives.enumerated() {
                 let server = try KlaxonProcess(binary: ServeTests.binary, arguments: args + ["--virtual-clock-start", start], environment: env)
                 let port = try await server.port()
                 if life > 0 { Self.check(try await Self.openIncidents(curl, port: port), ledger.with { $0 }) }
                 ledger.with { l in l.accepted = 0; l.killed = false }
+                let exit = Box<Int32?>(nil)
                 await withTaskGroup(of: Void.self) { group in
                     for id in 0..<Self.senders {
-                        group.addTask { await Self.sender(id, curl: curl, port: port, ledger: ledger) { server.kill() } }
+                        group.addTask {
+                            await Self.sender(id, curl: curl, port: port, ledger: ledger) {
+                                if graceful { exit.with { $0 = server.terminate() } } else { server.kill() }
+                            }
+                        }
                     }
                 }
                 server.kill()
                 let l = ledger.with { $0 }
-                #expect(l.killed, "life \(life + 1): the load ended before the kill (\(l.accepted) answered)")
+                #expect(l.killed, "life \(life + 1): the load ended before the stop (\(l.accepted) answered)")
                 #expect(l.fired.count >= (life + 1) * Self.killAfter / 2 && !l.resolved.isEmpty)
+                if graceful { #expect(exit.with { $0 } == 0, "SIGTERM under load: exit status \(String(describing: exit.with { $0 }))") }
             }
 
-            let third = try KlaxonProcess(binary: ServeTests.binary, arguments: args + ["--virtual-clock-start", "2026-11-23T12:02:00Z"], environment: env)
-            defer { third.stop() }
-            let port2 = try await third.port()
+            let last = try KlaxonProcess(binary: ServeTests.binary, arguments: args + ["--virtual-clock-start", "2026-11-23T12:03:00Z"], environment: env)
+            defer { last.stop() }
+            let port2 = try await last.port()
             Self.check(try await Self.openIncidents(curl, port: port2), ledger.with { $0 })
 
-            // Third life: each group gets an identical re-send, a new alert and a resolve; every
+            // Last life: each group gets an identical re-send, a new alert and a resolve; every
             // answer names the group's incident from before the kill.
             for group in 0..<Self.groups {
                 let (again, resolve, n): (String?, String?, Int) = ledger.with { l in
