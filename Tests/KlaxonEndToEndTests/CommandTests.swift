@@ -56,17 +56,18 @@ struct CommandTests {
         #expect(badErr.contains("not valid JSON") || badErr.contains("JSON"))
     }
 
-    @Test func serveRefusesABadInboxLimit() throws {
+    @Test(arguments: [("KLAXON_INBOX", 0), ("KLAXON_CHUNK", 1), ("KLAXON_MOVED", 0)])
+    func serveRefusesABadStoreSetting(_ name: String, least: Int) throws {
         let dir = NSTemporaryDirectory() + "klaxon-inbox-env-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "storage: sqlite:./k.db\ntime_zone: UTC\n".write(toFile: dir + "/klaxon.yaml", atomically: true, encoding: .utf8)
         // An address that cannot be bound: were the variable not checked, serve would open the
         // store and then fail on it (exit 1), not hang.
-        for bad in ["abc", "-1", "4096 rows", "", "5000000000000000000", "\((1 << 30) + 1)"] {
-            let (code, _, err) = try runKlaxon(["serve", "--config", dir + "/klaxon.yaml", "--listen", "256.1.1.1:1"], env: ["KLAXON_INBOX": bad])
+        for bad in ["abc", "\(least - 1)", "4096 rows", "", "5000000000000000000", "\((1 << 30) + 1)"] {
+            let (code, _, err) = try runKlaxon(["serve", "--config", dir + "/klaxon.yaml", "--listen", "256.1.1.1:1"], env: [name: bad])
             #expect(code == 2, "\(bad): \(err)")
-            #expect(err.contains("KLAXON_INBOX must be a whole number of rows from 0 to 1073741824, got \"\(bad)\""), "\(err)")
+            #expect(err.contains("\(name) must be a whole number from \(least) to 1073741824, got \"\(bad)\""), "\(err)")
             #expect(!FileManager.default.fileExists(atPath: dir + "/k.db"), "the store was opened")
         }
     }
