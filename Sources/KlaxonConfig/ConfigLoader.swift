@@ -198,6 +198,15 @@ public struct ConfigLoader: Sendable {
         return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
     }
 
+    /// A place libyaml reports, moved onto the text: at the end of input it names the line
+    /// after the last one, which no editor can open; that is the end of the last line instead.
+    static func place(line: Int, column: Int, in text: String) -> (line: Int, column: Int) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.count > 1, lines.last?.isEmpty == true { lines.removeLast() }
+        guard line > lines.count, let last = lines.last else { return (max(line, 1), max(column, 1)) }
+        return (lines.count, last.unicodeScalars.count + 1)
+    }
+
     private func parse(path: String, display: String, sink: DiagnosticSink) -> YNode? {
         guard let data = FileManager.default.contents(atPath: path) else {
             sink.error(display, 1, 1, "cannot read \(path)")
@@ -216,7 +225,8 @@ public struct ConfigLoader: Sendable {
         } catch let e as YamlError {
             switch e {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-                sink.error(display, mark.line, mark.column, "YAML syntax error: \(problem)")
+                let (line, column) = Self.place(line: mark.line, column: mark.column, in: text)
+                sink.error(display, line, column, "YAML syntax error: \(problem)")
             case .duplicatedKeysInMapping(let dups, let ctx):
                 sink.error(display, ctx.mark.line, ctx.mark.column, "duplicate key \(dups.joined(separator: ", "))")
             default:
