@@ -6,8 +6,9 @@ import KlaxonTestSupport
 @testable import KlaxonEngine
 
 /// Random sequences of alert batches (firing and resolved, several alerts and groups, with and
-/// without the source saying the group fires), identical re-sends, and people's acknowledgements,
-/// resolutions and severity changes, run through the engine on a real SQLite file (its inbox
+/// without the source saying the group fires), identical re-sends, acknowledgements and resolves
+/// from the source (PagerDuty's events), people's acknowledgements, resolutions and severity
+/// changes, and restarts, run through the engine on a real SQLite file (its inbox
 /// moving every few rows) and checked after every step against a small model of SPEC 2's rules:
 /// one incident per open key; severity the highest of the firing alerts that arrived unless a
 /// person set it; resolved when every alert is; an alert for a resolved key opens a new incident;
@@ -127,7 +128,36 @@ struct IncidentModelTests {
                 try await Self.compare(h, incidents, step: "step \(step) (re-send)")
                 continue
             }
-            if roll < 27, let number = incidents.keys.sorted().filter({ incidents[$0]!.status != .resolved }).randomElement(using: &r) {
+            if roll < 20 {
+                // PagerDuty's acknowledge or resolve for one alert of the group's open incident.
+                let group = r.below(3), fp = "g\(group)-a\(r.below(4))", resolve = r.chance(60)
+                let id = try await h.engine.sourceAction(integration: h.integration, groupKey: "g\(group)", fingerprint: fp, resolve: resolve)
+                var expected: String?
+                if let number = open[group] {
+                    expected = "INC-\(number)"
+                    var m = incidents[number]!
+                    if resolve {
+                        if var a = m.alerts[fp], a.status == .firing {
+                            a.status = .resolved
+                            a.endsAt = h.clock.now
+                            m.alerts[fp] = a
+                            m.alertEntries += 1
+                        }
+                        if !m.alerts.values.contains(where: { $0.status == .firing }) {
+                            m.status = .resolved
+                            open[group] = nil
+                        }
+                    } else if m.status == .triggered {
+                        m.status = .acknowledged
+                    }
+                    incidents[number] = m
+                }
+                #expect(id == expected, "step \(step): source \(resolve ? "resolve" : "acknowledge") of \(fp)")
+                last = nil
+                try await Self.compare(h, incidents, step: "step \(step) (source \(resolve ? "resolve" : "acknowledge") of \(fp))")
+                continue
+            }
+            if roll < 32, let number = incidents.keys.sorted().filter({ incidents[$0]!.status != .resolved }).randomElement(using: &r) {
                 let action = r.below(3)
                 switch action {
                 case 0 where incidents[number]!.status == .triggered:
