@@ -136,15 +136,22 @@ public final class CurlClient: Sendable {
         address.hasPrefix("<") ? address : "<\(address)>"
     }
 
-    /// SMTP wants CRLF line ends; turns bare LFs into CRLF and leaves existing CRLFs alone.
+    /// SMTP wants CRLF line ends: bare LFs and bare CRs become CRLF, existing CRLFs stay. A bare
+    /// CR left alone would let alert text such as "\r.\r\n" end the message early at servers
+    /// that take it for a line end (SMTP smuggling); as a CRLF, libcurl dot-stuffs the line.
     static func crlfLineEnds(_ data: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(data.count + data.count / 32)
-        var previous: UInt8 = 0
-        for byte in data {
-            if byte == 0x0A && previous != 0x0D { out.append(0x0D) }
-            out.append(byte)
-            previous = byte
+        var i = 0
+        while i < data.count {
+            let byte = data[i]
+            if byte == 0x0D || byte == 0x0A {
+                out.append(0x0D); out.append(0x0A)
+                i += byte == 0x0D && i + 1 < data.count && data[i + 1] == 0x0A ? 2 : 1
+            } else {
+                out.append(byte)
+                i += 1
+            }
         }
         return out
     }

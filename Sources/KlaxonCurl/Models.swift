@@ -55,7 +55,8 @@ public struct MailMessage: Sendable {
     public var to: [String]
     public var username: String?
     public var password: String?
-    /// The full RFC 5322 message (headers, blank line, body). Bare LF line ends are sent as CRLF.
+    /// The full RFC 5322 message (headers, blank line, body). Bare LF and bare CR line ends are
+    /// sent as CRLF.
     public var data: [UInt8]
     public var timeout: Duration
 

@@ -355,6 +355,25 @@ private func name(_ text: String) -> HTTPFields.Element.Name { .init(text)! }
         #expect(session.sawQuit)
     }
 
+    /// Alert text ends up in mail bodies. A lone "." line, however it is written (bare CR, bare
+    /// LF or CRLF), must not end the message early or let the rest be read as SMTP commands (SMTP
+    /// smuggling): every line end goes out as CRLF and libcurl dot-stuffs the lines.
+    @Test func dotLinesWrittenAnyWayCannotEndTheMessageEarly() async throws {
+        let server = try FakeSMTPServer()
+        defer { server.stop() }
+        let client = CurlClient()
+        let message = "Subject: x\r\n\r\nA\r.\r\nB\n.\nC\r\n.\r\nMAIL FROM:<evil@x.test>\r\nRCPT TO:<victim@x.test>\r\nD\r\rE"
+        try await client.send(MailMessage(url: "smtp://127.0.0.1:\(server.port)", from: "alerts@klaxon.test", to: ["oncall@example.test"],
+                                          data: Array(message.utf8), timeout: .seconds(5)))
+        client.shutdown()
+        server.waitForSessionEnd()
+        let session = try #require(server.seen.first)
+        #expect(server.seen.count == 1)
+        #expect(session.mailFrom == "<alerts@klaxon.test>")
+        #expect(session.recipients == ["<oncall@example.test>"])
+        #expect(session.dataLines == ["Subject: x", "", "A", ".", "B", ".", "C", ".", "MAIL FROM:<evil@x.test>", "RCPT TO:<victim@x.test>", "D", "", "E"])
+    }
+
     @Test func rejectedRecipientIsACurlError() async throws {
         let server = try FakeSMTPServer(rejectRecipients: true)
         defer { server.stop() }
@@ -406,6 +425,8 @@ private func name(_ text: String) -> HTTPFields.Element.Name { .init(text)! }
 
     @Test func lineEndsAreNormalisedToCRLF() {
         #expect(CurlClient.crlfLineEnds(Array("a\nb\r\nc\n".utf8)) == Array("a\r\nb\r\nc\r\n".utf8))
+        #expect(CurlClient.crlfLineEnds(Array("a\rb\r\r\nc\r".utf8)) == Array("a\r\nb\r\n\r\nc\r\n".utf8))
+        #expect(CurlClient.crlfLineEnds(Array("\n\r".utf8)) == Array("\r\n\r\n".utf8))
         #expect(CurlClient.bracketed("x@y") == "<x@y>")
         #expect(CurlClient.bracketed("<x@y>") == "<x@y>")
     }
