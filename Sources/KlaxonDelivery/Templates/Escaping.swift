@@ -5,19 +5,7 @@ import Mustache
 /// Escaping of text from alerts and people for each target format.
 public enum Escape {
     /// Slack's control characters: `&`, `<`, `>` (so an alert can never mention `<!channel>`).
-    public static func slack(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    public static func slack(_ s: String) -> String { SlackText.escape(s) }
 
     /// The inside of a JSON string literal.
     public static func jsonString(_ s: String) -> String {
