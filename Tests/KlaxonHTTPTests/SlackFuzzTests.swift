@@ -9,8 +9,9 @@ import Testing
 /// Slack requests that pass the signature check but say strange things: the signed fixtures
 /// with their bodies mutated, slash commands built from odd verbs, ids, arguments and users,
 /// and button payloads with their JSON mutated, each signed again with the signing secret.
-/// Every answer is a 200 with a JSON message or a 4xx JSON error, never a 5xx; a refused request
-/// and anything from a user Klaxon does not know commits nothing; Klaxon still answers after.
+/// Every answer is a 200 with a JSON message (without a `<` Slack would read) or a 4xx JSON
+/// error, never a 5xx; a refused request and anything from a user Klaxon does not know commits
+/// nothing; Klaxon still answers after.
 @Suite struct SlackFuzzTests {
     static let timestamp = "1795420800"
 
@@ -97,7 +98,12 @@ import Testing
                 let o = (try? JSONSerialization.jsonObject(with: Data(r.body.readableBytesView))) as? [String: Any]
                 if status == 200 {
                     #expect(r.body.readableBytes == 0 || o != nil, "\(name): 200 with a body that is not JSON: \(String(buffer: r.body).prefix(200))")
-                    if q.path == "/slack/commands" { #expect(o?["text"] is String, "\(name): a command answered without text") }
+                    if q.path == "/slack/commands" {
+                        #expect(o?["text"] is String, "\(name): a command answered without text")
+                        // Whatever was typed, the reply mentions nobody and links nowhere.
+                        let reply = o?["text"] as? String ?? ""
+                        #expect(!reply.unicodeScalars.contains("<"), "\(name): \(reply.prefix(200))")
+                    }
                 } else {
                     #expect((400..<500).contains(status), "\(name): \(status) \(String(buffer: r.body).prefix(300))")
                     #expect(o?["error"] is String && o?["message"] is String, "\(name): \(status) \(String(buffer: r.body).prefix(300))")

@@ -183,6 +183,30 @@ struct SlashCommandTests {
         #expect(try await h.engine.detail(1).incident.status == .triggered)
     }
 
+    /// Replies carry incident titles (alert text) and people's words; in the channel, an
+    /// unescaped `<!channel>` would ping everyone.
+    @Test func repliesEscapeAlertAndPeoplesText() async throws {
+        let h = try HTTPHarness(now: Date(timeIntervalSince1970: 1_795_420_830))
+        let integration = h.engine.runtime.snapshot.config.settings.integrations[0]
+        _ = try await h.engine.ingest(integration: integration, batch: AlertBatch(groupKey: "g", alerts: [
+            Alert(fingerprint: "f", status: .firing, labels: ["alertname": "A", "severity": "critical"], summary: "<!channel> model down & <\u{338}!here>"),
+        ]))
+        try await h.app().test(.router) { client in
+            var replies: [String] = []
+            for text in ["status", "status INC-1", "ack INC-1", "update INC-1 <!here> rolled back", "<!channel>", "ack <@U0ALICE01>",
+                         "assign INC-1 <!everyone>", "resolve INC-1 <https://evil.test|fixed>"] {
+                let reply = try await slash(client, text)
+                replies.append(reply["text"] as? String ?? "")
+            }
+            replies.append((try await slash(client, "<!channel>", command: "/oncall"))["text"] as? String ?? "")
+            for (i, r) in replies.enumerated() {
+                #expect(!r.unicodeScalars.contains("<"), "reply \(i): \(r)")
+            }
+            #expect(replies[2].contains("&lt;!channel&gt; model down &amp;"), "\(replies[2])")
+            #expect(replies[3].contains("&lt;!here&gt; rolled back"), "\(replies[3])")
+        }
+    }
+
     @Test func ackWithoutAnIdAcknowledgesWhatIsPagingTheCaller() async throws {
         let h = try HTTPHarness(now: Date(timeIntervalSince1970: 1_795_420_830))
         try await h.openIncidents(upTo: 3) // step 1 pages alice for each

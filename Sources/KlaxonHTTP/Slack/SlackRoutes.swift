@@ -43,7 +43,7 @@ struct SlackRoutes {
 
         let readOnly: Set<String> = ["help", "status", "playbook", "oncall"]
         if !readOnly.contains(verb), person == nil {
-            return try Self.message("Klaxon does not know Slack user \(user): only people listed in Rotations/people.yaml can \(verb) incidents. Ask your on-call manager to add your Slack id.")
+            return try Self.message("Klaxon does not know Slack user \(e(user)): only people listed in Rotations/people.yaml can \(e(verb)) incidents. Ask your on-call manager to add your Slack id.")
         }
         do {
             switch verb {
@@ -51,7 +51,7 @@ struct SlackRoutes {
                 let who = person!
                 let numbers: [Int]
                 if let id = args.first {
-                    guard let n = IncidentRecord.number(from: id) else { return try Self.message("\(id) is not an incident id; use INC-7.") }
+                    guard let n = IncidentRecord.number(from: id) else { return try Self.message("\(e(id)) is not an incident id; use INC-7.") }
                     numbers = [n]
                 } else {
                     numbers = try await engine.incidentsPaging(person: who.id).map(\.number)
@@ -60,21 +60,21 @@ struct SlackRoutes {
                 var done: [String] = []
                 for n in numbers {
                     let inc = try await engine.acknowledge(n, by: who.id)
-                    done.append("\(inc.id) (\(inc.title))")
+                    done.append("\(inc.id) (\(e(inc.title)))")
                 }
-                return try Self.message("Acknowledged by \(who.name): \(done.joined(separator: ", ")). Escalation stopped.", inChannel: true)
+                return try Self.message("Acknowledged by \(e(who.name)): \(done.joined(separator: ", ")). Escalation stopped.", inChannel: true)
             case "resolve":
                 guard let id = args.first, let n = IncidentRecord.number(from: id) else { return try Self.message("Usage: /incident resolve INC-7 [note]") }
                 let note = args.count > 1 ? args.dropFirst().joined(separator: " ") : nil
                 let inc = try await engine.resolve(n, by: person!.id, note: note)
-                return try Self.message("\(inc.id) resolved by \(person!.name)" + (note.map { ": \($0)" } ?? "."), inChannel: true)
+                return try Self.message("\(inc.id) resolved by \(e(person!.name))" + (note.map { ": \(e($0))" } ?? "."), inChannel: true)
             case "escalate":
                 guard let id = args.first, let n = IncidentRecord.number(from: id) else { return try Self.message("Usage: /incident escalate INC-7") }
                 let inc = try await engine.escalate(n, by: person!.id)
-                return try Self.message("\(inc.id) escalated by \(person!.name): the next step is being paged now.", inChannel: true)
+                return try Self.message("\(inc.id) escalated by \(e(person!.name)): the next step is being paged now.", inChannel: true)
             case "status":
                 if let id = args.first {
-                    guard let n = IncidentRecord.number(from: id) else { return try Self.message("\(id) is not an incident id; use INC-7.") }
+                    guard let n = IncidentRecord.number(from: id) else { return try Self.message("\(e(id)) is not an incident id; use INC-7.") }
                     let d = try await engine.detail(n)
                     return try Self.message(Self.statusLine(d.incident))
                 }
@@ -86,23 +86,23 @@ struct SlackRoutes {
                     return try Self.message("Usage: /incident severity INC-7 P1")
                 }
                 let inc = try await engine.setSeverity(n, to: sev, by: person!.id)
-                return try Self.message("\(inc.id) is now \(inc.severity), set by \(person!.name).", inChannel: true)
+                return try Self.message("\(inc.id) is now \(inc.severity), set by \(e(person!.name)).", inChannel: true)
             case "update":
                 guard args.count >= 2, let n = IncidentRecord.number(from: args[0]) else {
-                    return try Self.message("Usage: /incident update INC-7 <what changed>")
+                    return try Self.message("Usage: /incident update INC-7 &lt;what changed&gt;")
                 }
                 let text = args.dropFirst().joined(separator: " ")
                 let inc = try await engine.postUpdate(n, by: person!.id, text: text)
-                return try Self.message("Update on \(inc.id) sent to its stakeholders: \(text)", inChannel: true)
+                return try Self.message("Update on \(inc.id) sent to its stakeholders: \(e(text))", inChannel: true)
             case "assign":
                 guard args.count >= 2, let n = IncidentRecord.number(from: args[0]) else {
                     return try Self.message("Usage: /incident assign INC-7 @user")
                 }
                 guard let assignee = Self.person(mentioned: args[1], in: config) else {
-                    return try Self.message("\(args[1]) is not in Rotations/people.yaml.")
+                    return try Self.message("\(e(args[1])) is not in Rotations/people.yaml.")
                 }
                 let inc = try await engine.assign(n, to: assignee.id, by: person!.id)
-                return try Self.message("\(inc.id) is now owned by \(assignee.name).", inChannel: true)
+                return try Self.message("\(inc.id) is now owned by \(e(assignee.name)).", inChannel: true)
             case "playbook":
                 guard let id = args.first, let n = IncidentRecord.number(from: id) else { return try Self.message("Usage: /incident playbook INC-7") }
                 let d = try await engine.detail(n)
@@ -117,14 +117,14 @@ struct SlackRoutes {
                     do {
                         text += try ScheduleQuery.oncall(config: config, team: t, at: nil, now: engine.clock.now).text { config.person($0)?.name }
                     } catch {
-                        return try Self.message(error.message)
+                        return try Self.message(e(error.message))
                     }
                 }
-                return try Self.message(text.isEmpty ? "No teams are configured." : "```\n\(text)```")
+                return try Self.message(text.isEmpty ? "No teams are configured." : "```\n\(e(text))```")
             case "help":
                 return try Self.message(Self.help)
             default:
-                return try Self.message("Unknown command \"\(verb)\".\n" + Self.help)
+                return try Self.message("Unknown command \"\(e(verb))\".\n" + Self.help)
             }
         } catch let e as EngineError {
             return try Self.message(e.message)
@@ -132,16 +132,17 @@ struct SlackRoutes {
     }
 
     static func statusLine(_ i: IncidentRecord) -> String {
-        "[\(i.severity)] \(i.id) \(i.status.rawValue): \(i.title) (team \(i.team))"
+        "[\(i.severity)] \(i.id) \(i.status.rawValue): \(e(i.title)) (team \(e(i.team)))"
     }
 
+    /// Slack text: its own angle brackets are written as entities.
     static let help = """
         /incident ack [INC-7] — acknowledge (no id: everything paging you)
         /incident resolve INC-7 [note] — resolve
         /incident escalate INC-7 — page the next step now
         /incident severity INC-7 P1 — set the severity (urgency and briefings follow)
         /incident assign INC-7 @user — name the owner
-        /incident update INC-7 <text> — send a status update to the stakeholders
+        /incident update INC-7 &lt;text&gt; — send a status update to the stakeholders
         /incident status [INC-7] — open incidents, or one
         /incident playbook INC-7 — the playbook's first steps
         /oncall [team] — who is on call now
@@ -162,9 +163,7 @@ struct SlackRoutes {
 
     static func playbookText(_ p: Playbook, labels: [String: String]) -> String {
         func fill(_ s: String) -> String {
-            Playbook.fill(s, labels: labels) { v in
-                v.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            }
+            Playbook.fill(s, labels: labels, escape: SlackText.escape)
         }
         var lines = ["*\(p.title)* (\(p.id))"]
         if !p.triage.isEmpty { lines.append("*Triage*"); lines += p.triage.enumerated().map { "\($0.offset + 1). \(fill($0.element))" } }
@@ -191,7 +190,7 @@ struct SlackRoutes {
         let actionId = try action.string("action_id", required: true) ?? ""
         let value = try action.string("value") ?? ""
         guard let person = runtime.snapshot.config.person(slackUser: userId) else {
-            return try Self.message("Klaxon does not know Slack user \(userId): only people listed in Rotations/people.yaml can act on incidents.")
+            return try Self.message("Klaxon does not know Slack user \(e(userId)): only people listed in Rotations/people.yaml can act on incidents.")
         }
         guard let n = IncidentRecord.number(from: value) else { throw APIError.badRequest("Field payload.actions[0].value must be an incident id.") }
         do {
@@ -207,3 +206,6 @@ struct SlackRoutes {
         return try .json(["ok": true])
     }
 }
+
+/// Text from alerts and people in a reply: Slack-escaped, so it can mention nobody.
+private func e(_ s: String) -> String { SlackText.escape(s) }
