@@ -13,10 +13,15 @@ public struct HTTPDependencies: Sendable {
     public var logger: Logger
     /// Test-only: `POST /_test/clock` moves this clock and runs what fell due.
     public var testClock: TestClockControl?
+    /// POSTs a JSON body to a Slack `response_url` (the person who clicked a button hears why
+    /// nothing happened); nil: such answers go only in the HTTP response, which Slack ignores.
+    public var slackResponse: (@Sendable (_ url: String, _ body: [UInt8]) async throws -> Void)?
 
     public init(engine: IncidentService, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "klaxon.http"),
-                testClock: TestClockControl? = nil) {
+                testClock: TestClockControl? = nil,
+                slackResponse: (@Sendable (_ url: String, _ body: [UInt8]) async throws -> Void)? = nil) {
         self.engine = engine; self.metrics = metrics; self.logger = logger; self.testClock = testClock
+        self.slackResponse = slackResponse
     }
 }
 
@@ -39,7 +44,7 @@ func buildRouter(_ deps: HTTPDependencies, ingest core: IngestCore) -> Router<Ba
     router.add(middleware: ErrorMiddleware())
     let engine = deps.engine
     let ingest = IngestRoutes(core: core)
-    let slack = SlackRoutes(engine: engine)
+    let slack = SlackRoutes(engine: engine, respond: deps.slackResponse, logger: deps.logger)
     let api = IncidentRoutes(engine: engine)
     let schedules = ScheduleRoutes(engine: engine, api: api)
 

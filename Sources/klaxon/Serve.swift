@@ -154,7 +154,10 @@ enum Composition {
                 return clock.now
             }
         }
-        let deps = HTTPDependencies(engine: engine, metrics: registry, logger: logger, testClock: control)
+        let deps = HTTPDependencies(engine: engine, metrics: registry, logger: logger, testClock: control) { url, body in
+            let r = try await curl.perform(KlaxonCurl.HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body))
+            guard (200..<300).contains(r.status) else { throw SlackResponseError(status: r.status) }
+        }
         let boundHost = host
         return buildApplication(deps, host: host, port: port, services: services) { port in
             // Tests and humans read this line to learn the port.
@@ -195,4 +198,10 @@ enum Composition {
                 }
             })
     }
+}
+
+/// A Slack `response_url` refused an ephemeral answer.
+struct SlackResponseError: Error, CustomStringConvertible {
+    var status: Int
+    var description: String { "the response_url answered \(status)" }
 }

@@ -65,6 +65,14 @@ final class FakeSlack: @unchecked Sendable {
 
     func run<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
         try await withServer({ router in
+            // Slack's response URLs (https://hooks.slack.com/actions/…), recorded as method "response_url".
+            router.post("/actions/**") { [self] req, _ in
+                var req = req
+                let data = try await req.collectBody(upTo: 1 << 20)
+                let o = (try? JSONSerialization.jsonObject(with: Data(data.readableBytesView))) as? [String: Any] ?? [:]
+                record(SlackCall(method: "response_url", auth: req.headers[.authorization], body: o, ts: req.uri.path))
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok")))
+            }
             router.post("/api/:method") { [self] req, ctx in
                 var req = req
                 let data = try await req.collectBody(upTo: 1 << 20)

@@ -207,6 +207,24 @@ struct SlashCommandTests {
         }
     }
 
+    /// Answers to button clicks go only to Slack's response URLs (or the host of a configured
+    /// Slack api_url): a signed payload cannot make Klaxon POST anywhere else.
+    @Test func responseURLsAreSlacksOnly() throws {
+        var settings = Settings()
+        settings.channels = [Channel(name: "slack", kind: .slack, token: .literal("x"), apiURL: "http://127.0.0.1:9999/api")]
+        let config = Configuration(settings: settings, people: [], teams: [], playbooks: [], directory: "/tmp")
+        for good in ["https://hooks.slack.com/actions/T1/2/abc", "https://HOOKS.slack.com/actions/x", "https://hooks.slack.com:443/a",
+                     "http://127.0.0.1:9999/actions/T1/2/abc"] {
+            #expect(SlackRoutes.isResponseURL(good, config: config), "\(good)")
+        }
+        for bad in ["http://hooks.slack.com/actions/x", "https://hooks.slack.com.evil.test/a", "https://evil.test/hooks.slack.com/",
+                    "https://user:pw@hooks.slack.com/a", "https://hooks.slack.com:8443/a", "http://127.0.0.1:9998/actions",
+                    "https://127.0.0.1:9999/actions", "http://localhost:9999/actions", "file:///etc/passwd", "not a url", "",
+                    "gopher://hooks.slack.com/"] {
+            #expect(!SlackRoutes.isResponseURL(bad, config: config), "\(bad)")
+        }
+    }
+
     @Test func ackWithoutAnIdAcknowledgesWhatIsPagingTheCaller() async throws {
         let h = try HTTPHarness(now: Date(timeIntervalSince1970: 1_795_420_830))
         try await h.openIncidents(upTo: 3) // step 1 pages alice for each

@@ -1,11 +1,14 @@
 import Foundation
 import Hummingbird
 import KlaxonCore
+import Logging
 import KlaxonEngine
 
 /// Slash commands (`/incident …`, `/oncall`) and interactive buttons from Slack.
 struct SlackRoutes {
     let engine: IncidentService
+    var respond: (@Sendable (_ url: String, _ body: [UInt8]) async throws -> Void)? = nil
+    var logger = Logger(label: "klaxon.http")
 
     var runtime: Runtime { engine.runtime }
 
@@ -131,6 +134,32 @@ struct SlackRoutes {
         }
     }
 
+    /// Sends `text` (Slack-escaped already) to the clicker as an ephemeral message, in the
+    /// background, when `url` is a response URL Slack gave (or one on the host of a configured
+    /// Slack `api_url`, for proxies and tests): never anywhere a request names.
+    func tell(_ text: String, at url: String?) {
+        guard let respond, let url, Self.isResponseURL(url, config: runtime.snapshot.config) else { return }
+        let logger = self.logger
+        guard let body = try? JSONSerialization.data(withJSONObject: ["response_type": "ephemeral", "replace_original": false, "text": text]) else { return }
+        Task {
+            do { try await respond(url, Array(body)) } catch {
+                logger.warning("could not answer a Slack button through its response_url: \(error)")
+            }
+        }
+    }
+
+    /// Slack's response URLs are on https://hooks.slack.com; a configured Slack `api_url` adds its
+    /// own scheme, host and port.
+    static func isResponseURL(_ text: String, config: Configuration) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased(),
+              url.user == nil, url.password == nil else { return false }
+        if scheme == "https", host == "hooks.slack.com", url.port == nil || url.port == 443 { return true }
+        return config.settings.channels.contains { channel in
+            guard channel.kind == .slack, let api = channel.apiURL.flatMap(URL.init(string:)) else { return false }
+            return api.scheme?.lowercased() == scheme && api.host?.lowercased() == host && api.port == url.port
+        }
+    }
+
     static func statusLine(_ i: IncidentRecord) -> String {
         "[\(i.severity)] \(i.id) \(i.status.rawValue): \(e(i.title)) (team \(e(i.team)))"
     }
@@ -189,8 +218,13 @@ struct SlackRoutes {
         let action = Fields(first, path: "payload.actions[0]")
         let actionId = try action.string("action_id", required: true) ?? ""
         let value = try action.string("value") ?? ""
+        // Slack ignores the body of the answer to a button: anything the clicker must hear goes
+        // to the payload's response_url as an ephemeral message.
+        let responseURL = try? f.string("response_url")
         guard let person = runtime.snapshot.config.person(slackUser: userId) else {
-            return try Self.message("Klaxon does not know Slack user \(e(userId)): only people listed in Rotations/people.yaml can act on incidents.")
+            let text = "Klaxon does not know Slack user \(e(userId)): only people listed in Rotations/people.yaml can act on incidents."
+            tell(text, at: responseURL)
+            return try Self.message(text)
         }
         guard let n = IncidentRecord.number(from: value) else { throw APIError.badRequest("Field payload.actions[0].value must be an incident id.") }
         do {
@@ -200,8 +234,9 @@ struct SlackRoutes {
             case "incident.escalate": _ = try await engine.escalate(n, by: person.id)
             default: throw APIError.badRequest("Unknown action \(actionId).")
             }
-        } catch let e as EngineError {
-            return try Self.message(e.message)
+        } catch let error as EngineError {
+            tell(e(error.message), at: responseURL)
+            return try Self.message(e(error.message))
         }
         return try .json(["ok": true])
     }
