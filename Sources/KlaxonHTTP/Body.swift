@@ -88,21 +88,22 @@ private func isJSONContentType(_ ct: String) -> Bool {
 }
 
 /// Parses a JSON object, refusing invalid UTF-8, deep nesting and non-objects with a clear 400.
-func parseJSONObject(_ bytes: [UInt8]) throws -> JSONObject {
-    try bytes.withUnsafeBytes { try parseJSONObject($0) }
+/// `what`: how the messages name the input ("The request body", "The file").
+func parseJSONObject(_ bytes: [UInt8], what: String = "The request body") throws -> JSONObject {
+    try bytes.withUnsafeBytes { try parseJSONObject($0, what: what) }
 }
 
 /// Parses a JSON object, refusing invalid UTF-8, deep nesting and non-objects with a clear 400.
-func parseJSONObject(_ bytes: UnsafeRawBufferPointer) throws -> JSONObject {
-    guard !bytes.isEmpty else { throw APIError.badRequest("The request body is empty; expected a JSON object.") }
+func parseJSONObject(_ bytes: UnsafeRawBufferPointer, what: String = "The request body") throws -> JSONObject {
+    guard !bytes.isEmpty else { throw APIError.badRequest("\(what) is empty; expected a JSON object.") }
     guard isValidUTF8(bytes) else {
-        throw APIError.badRequest("The request body is not valid UTF-8.")
+        throw APIError.badRequest("\(what) is not valid UTF-8.")
     }
     let value: JSONValue
     do { value = try FastJSON.parse(bytes) } catch {
-        throw APIError.badRequest(error.message.hasPrefix("nested") ? "The JSON body is \(error.message)." : "The request body is not valid JSON (\(error.message)).")
+        throw APIError.badRequest(error.message.hasPrefix("nested") ? "\(what) is \(error.message)." : "\(what) is not valid JSON (\(error.message)).")
     }
-    guard case .object(let object) = value else { throw APIError.badRequest("The request body must be a JSON object.") }
+    guard case .object(let object) = value else { throw APIError.badRequest("\(what) must be a JSON object.") }
     return object
 }
 

@@ -51,9 +51,12 @@ struct CommandTests {
         let (missingCode, _, missingErr) = try runKlaxon(["playbook", "show", "nope", "--config", Self.config])
         #expect(missingCode == 1)
         #expect(missingErr.contains("no playbook \"nope\""))
-        let (badCode, _, badErr) = try runKlaxon(["classify", "--alert", "/etc/hostname", "--config", Self.config])
+        let bad = NSTemporaryDirectory() + "klaxon-bad-alert-" + UUID().uuidString + ".json"
+        try "{\"labels\": ".write(toFile: bad, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let (badCode, _, badErr) = try runKlaxon(["classify", "--alert", bad, "--config", Self.config])
         #expect(badCode == 1)
-        #expect(badErr.contains("not valid JSON") || badErr.contains("JSON"))
+        #expect(badErr.contains("\(bad): The file is not valid JSON"), "\(badErr)")
     }
 
     @Test(arguments: [("KLAXON_INBOX", 0), ("KLAXON_CHUNK", 1), ("KLAXON_MOVED", 0)])

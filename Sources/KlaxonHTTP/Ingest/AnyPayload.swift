@@ -19,7 +19,7 @@ public enum AnyAlertPayload {
 
     public static func alerts(from data: Data) throws(Failure) -> (format: String, alerts: [Alert]) {
         let object: JSONObject
-        do { object = try parseJSONObject(Array(data)) } catch let e as APIError { throw Failure(description: e.message) } catch {
+        do { object = try parseJSONObject(Array(data), what: "The file") } catch let e as APIError { throw Failure(description: e.message) } catch {
             throw Failure(description: "\(error)")
         }
         var body = object
