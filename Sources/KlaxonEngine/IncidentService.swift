@@ -8,6 +8,9 @@ public struct IncidentDetail: Sendable {
     public var incident: IncidentRecord
     public var alerts: [StoredAlert]
     public var timeline: [TimelineEntry]
+    public init(incident: IncidentRecord, alerts: [StoredAlert], timeline: [TimelineEntry]) {
+        self.incident = incident; self.alerts = alerts; self.timeline = timeline
+    }
 }
 
 /// The engine's front door: alerts in, people's actions in; state, timeline, timers and outbox

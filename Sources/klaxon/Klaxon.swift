@@ -9,7 +9,7 @@ struct Klaxon: AsyncParsableCommand {
         abstract: "A self-hosted chat-ops paging bot: alerts in, the right person paged, acknowledged from chat.",
         version: "0.1.0",
         subcommands: [Serve.self, Lint.self, OnCallCommand.self, ScheduleCommand.self, CalendarURLCommand.self,
-                      PlaybookCommand.self, Classify.self, Simulate.self, TemplateCommand.self, SendTest.self])
+                      PlaybookCommand.self, Classify.self, Simulate.self, TemplateCommand.self, SendTest.self, ReportCommand.self])
 
     /// ArgumentParser's own `main`, after capping malloc's arenas (see `limitMallocArenas`).
     static func main() async {
