@@ -35,19 +35,12 @@ struct ButtonTests {
     }
 
     @Test func clicksThatCannotActAreAnsweredToTheClicker() async throws {
-        let dir = NSTemporaryDirectory() + "klaxon-buttons-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let slack = FakeSlack()
-        let curl = CurlClient()
-        defer { curl.shutdown() }
-        try await slack.run { slackPort in
-            try ServeTests().writeConfig(in: dir, slackPort: slackPort)
-            let server = try KlaxonProcess(binary: ServeTests.binary, arguments: ["serve", "--config", dir + "/klaxon.yaml", "--listen", "127.0.0.1:0", "--virtual-clock"],
-                                           environment: ["KLAXON_PROMETHEUS_TOKEN": "am-test-token", "SLACK_BOT_TOKEN": "xoxb-e2e",
-                                                         "SLACK_SIGNING_SECRET": ServeTests.secret, "KLAXON_API_TOKEN": "api-e2e"])
+        try await withServeFolder("buttons") { setting in
+            let (slack, curl) = (setting.slack, setting.curl)
+            let server = try serveFolder(setting.dir)
             defer { server.stop() }
             let base = "http://127.0.0.1:\(try await server.port())"
-            let hook = "http://127.0.0.1:\(slackPort)/actions/T0001/1795420790/abcdEFGH"
+            let hook = "http://127.0.0.1:\(setting.slackPort)/actions/T0001/1795420790/abcdEFGH"
 
             let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: sharedFixtures.appendingPathComponent("alertmanager/firing-gpu-memory.json"))) as! [String: Any]
             let sent = try await curl.perform(HTTPRequest(method: "POST", url: base + "/v1/alerts/alertmanager",

@@ -187,25 +187,18 @@ struct CrashTests {
     }
 
     @Test func answeredAlertsSurviveAHardKillUnderLoad() async throws {
-        let dir = NSTemporaryDirectory() + "klaxon-crash-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let slack = FakeSlack()
-        let curl = CurlClient()
-        defer { curl.shutdown() }
         // A small inbox, small moves and a small moved-alert map: every path of the store runs.
-        let env = ["KLAXON_PROMETHEUS_TOKEN": "am-test-token", "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": ServeTests.secret,
-                   "KLAXON_API_TOKEN": "api-e2e", "KLAXON_INBOX": "40", "KLAXON_CHUNK": "16", "KLAXON_MOVED": "24"]
+        let store = ["KLAXON_INBOX": "40", "KLAXON_CHUNK": "16", "KLAXON_MOVED": "24"]
         let ledger = Box(Ledger())
 
-        try await slack.run { slackPort in
-            try ServeTests().writeConfig(in: dir, slackPort: slackPort)
-            let args = ["serve", "--config", dir + "/klaxon.yaml", "--listen", "127.0.0.1:0", "--virtual-clock"]
+        try await withServeFolder("crash") { setting in
+            let (dir, slack, curl) = (setting.dir, setting.slack, setting.curl)
 
             // Three lives under load: two ended by SIGKILL, the third by SIGTERM (a graceful
             // stop answers what it took in and exits 0); each starts from what the last left.
             let lives = [("2026-11-23T12:00:00Z", false), ("2026-11-23T12:01:00Z", false), ("2026-11-23T12:02:00Z", true)]
             for (life, (start, graceful)) in lives.enumerated() {
-                let server = try KlaxonProcess(binary: ServeTests.binary, arguments: args + ["--virtual-clock-start", start], environment: env)
+                let server = try serveFolder(dir, start: start, environment: store)
                 let port = try await server.port()
                 if life > 0 { Self.check(try await Self.openIncidents(curl, port: port), ledger.with { $0 }) }
                 ledger.with { l in l.accepted = 0; l.killed = false }
@@ -226,7 +219,7 @@ struct CrashTests {
                 if graceful { #expect(exit.with { $0 } == 0, "SIGTERM under load: exit status \(String(describing: exit.with { $0 }))") }
             }
 
-            let last = try KlaxonProcess(binary: ServeTests.binary, arguments: args + ["--virtual-clock-start", "2026-11-23T12:03:00Z"], environment: env)
+            let last = try serveFolder(dir, start: "2026-11-23T12:03:00Z", environment: store)
             defer { last.stop() }
             let port2 = try await last.port()
             Self.check(try await Self.openIncidents(curl, port: port2), ledger.with { $0 })

@@ -8,20 +8,13 @@ import Testing
 @Suite(.serialized)
 struct RestartTests {
     @Test func pagesOwedAtAHardKillAreDeliveredOnceAfterRestart() async throws {
-        let dir = NSTemporaryDirectory() + "klaxon-restart-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let slack = FakeSlack(failFirst: 1)
-        let curl = CurlClient()
-        defer { curl.shutdown() }
-        let env = ["KLAXON_PROMETHEUS_TOKEN": "am-test-token", "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": ServeTests.secret, "KLAXON_API_TOKEN": "api-e2e"]
         let t0 = "2026-11-23T12:00:00Z"
 
-        try await slack.run { slackPort in
-            try ServeTests().writeConfig(in: dir, slackPort: slackPort)
-            let args = ["serve", "--config", dir + "/klaxon.yaml", "--listen", "127.0.0.1:0", "--virtual-clock"]
+        try await withServeFolder("restart", slack: FakeSlack(failFirst: 1)) { setting in
+            let (dir, slack, curl) = (setting.dir, setting.slack, setting.curl)
 
             // First life: the alert is committed, the page to Alice fails once (Slack answers 503).
-            let first = try KlaxonProcess(binary: ServeTests.binary, arguments: args + ["--virtual-clock-start", t0], environment: env)
+            let first = try serveFolder(dir, start: t0)
             let port1 = try await first.port()
             let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: sharedFixtures.appendingPathComponent("alertmanager/firing-gpu-memory.json"))) as! [String: Any]
             let r = try await curl.perform(KlaxonCurl.HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port1)/v1/alerts/alertmanager",
@@ -34,7 +27,7 @@ struct RestartTests {
 
             // Second life, an hour later: Alice's page (owed since the 503) and step 2's page to
             // Bob (its timer fell due while Klaxon was down) go out once each.
-            let second = try KlaxonProcess(binary: ServeTests.binary, arguments: args + ["--virtual-clock-start", "2026-11-23T13:00:00Z"], environment: env)
+            let second = try serveFolder(dir, start: "2026-11-23T13:00:00Z")
             defer { second.stop() }
             let port2 = try await second.port()
             let a = try await slack.next()

@@ -67,17 +67,9 @@ struct ServeTests {
     }
 
     @Test func alertmanagerToSlackAndAckStopsTheEscalation() async throws {
-        let dir = NSTemporaryDirectory() + "klaxon-e2e-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let slack = FakeSlack()
-        let curl = CurlClient()
-        defer { curl.shutdown() }
-
-        try await slack.run { slackPort in
-            try writeConfig(in: dir, slackPort: slackPort)
-            let server = try KlaxonProcess(binary: Self.binary, arguments: ["serve", "--config", dir + "/klaxon.yaml", "--listen", "127.0.0.1:0", "--virtual-clock"],
-                                           environment: ["KLAXON_PROMETHEUS_TOKEN": "am-test-token", "SLACK_BOT_TOKEN": "xoxb-e2e",
-                                                         "SLACK_SIGNING_SECRET": Self.secret, "KLAXON_API_TOKEN": "api-e2e"])
+        try await withServeFolder("e2e") { setting in
+            let (slack, curl) = (setting.slack, setting.curl)
+            let server = try serveFolder(setting.dir)
             defer { server.stop() }
             let port = try await server.port()
             let base = "http://127.0.0.1:\(port)"

@@ -7,15 +7,10 @@ import Testing
 @Suite(.serialized)
 struct SimulateTests {
     @Test func simulateAndServeAgree() async throws {
-        let dir = NSTemporaryDirectory() + "klaxon-sim-e2e-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let slack = FakeSlack()
-        let curl = CurlClient()
-        defer { curl.shutdown() }
         let start = "2026-03-28T10:00:00Z" // a Saturday before the EU change to summer time
 
-        try await slack.run { slackPort in
-            try ServeTests().writeConfig(in: dir, slackPort: slackPort)
+        try await withServeFolder("sim-e2e") { setting in
+            let (dir, slack, curl) = (setting.dir, setting.slack, setting.curl)
             // Add a generic integration and low urgency for P3, with working hours.
             var yaml = try String(contentsOfFile: dir + "/klaxon.yaml", encoding: .utf8)
             yaml = yaml.replacingOccurrences(of: "integrations:\n", with: "integrations:\n  - {name: scripts, kind: generic, token: script-token, team: ml-platform}\n")
@@ -67,9 +62,7 @@ struct SimulateTests {
             }.filter { $0["event"] as? String == "page" }.map { "\($0["incident"]!) \($0["to"]!)" }
 
             // The live service, driven to the same times.
-            let server = try KlaxonProcess(binary: ServeTests.binary,
-                                           arguments: ["serve", "--config", dir + "/klaxon.yaml", "--listen", "127.0.0.1:0", "--virtual-clock", "--virtual-clock-start", start],
-                                           environment: ["SLACK_BOT_TOKEN": "xoxb-e2e", "KLAXON_API_TOKEN": "api-e2e", "KLAXON_PROMETHEUS_TOKEN": "x", "SLACK_SIGNING_SECRET": "s"])
+            let server = try serveFolder(dir, start: start)
             defer { server.stop() }
             let url = "http://127.0.0.1:\(try await server.port())"
             var now = 0

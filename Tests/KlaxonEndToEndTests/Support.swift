@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KlaxonCurl
 import KlaxonTestSupport
 
 /// A value behind a lock.
@@ -145,4 +146,34 @@ final class KlaxonProcess: @unchecked Sendable {
     func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
+}
+
+/// The setting of most end-to-end tests: a fresh folder with `ServeTests`' configuration, a fake
+/// Slack it points at, and a libcurl client; all removed or shut down afterwards.
+struct ServeSetting: Sendable {
+    let dir: String
+    let slack: FakeSlack
+    let slackPort: Int
+    let curl: CurlClient
+}
+
+func withServeFolder<T: Sendable>(_ name: String, slack: FakeSlack = FakeSlack(), _ body: @Sendable (ServeSetting) async throws -> T) async throws -> T {
+    let dir = NSTemporaryDirectory() + "klaxon-\(name)-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let curl = CurlClient()
+    defer { curl.shutdown() }
+    return try await slack.run { slackPort in
+        try ServeTests().writeConfig(in: dir, slackPort: slackPort)
+        return try await body(ServeSetting(dir: dir, slack: slack, slackPort: slackPort, curl: curl))
+    }
+}
+
+/// The secrets `ServeTests`' configuration reads.
+let serveEnvironment = ["KLAXON_PROMETHEUS_TOKEN": "am-test-token", "SLACK_BOT_TOKEN": "xoxb-e2e",
+                        "SLACK_SIGNING_SECRET": ServeTests.secret, "KLAXON_API_TOKEN": "api-e2e"]
+
+/// `klaxon serve` on that folder, on a free port and the virtual clock (from `start`, or now).
+func serveFolder(_ dir: String, start: String? = nil, environment extra: [String: String] = [:]) throws -> KlaxonProcess {
+    let args = ["serve", "--config", dir + "/klaxon.yaml", "--listen", "127.0.0.1:0", "--virtual-clock"] + (start.map { ["--virtual-clock-start", $0] } ?? [])
+    return try KlaxonProcess(binary: ServeTests.binary, arguments: args, environment: serveEnvironment.merging(extra) { _, new in new })
 }
