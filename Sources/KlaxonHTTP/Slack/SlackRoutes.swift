@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import KlaxonCore
-import Logging
 import KlaxonEngine
+import Logging
 
 /// Slash commands (`/incident …`, `/oncall`) and interactive buttons from Slack.
 struct SlackRoutes {
