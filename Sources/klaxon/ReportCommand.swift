@@ -9,8 +9,8 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "MTTD, MTTA, MTTR and escalation rate per severity and team, against the targets of klaxon.yaml.",
         discussion: """
-            Counts the incidents opened in [--from, --to). D is a date (local midnight in each \
-            incident's team zone) or a TIME (RFC 3339). Reads the store of klaxon.yaml; a running \
+            Counts the incidents opened in [--from, --to). Each is a date (midnight in each \
+            incident's team zone) or an RFC 3339 time. Reads the store of klaxon.yaml; a running \
             `klaxon serve` may keep writing to it meanwhile.
             """)
 
