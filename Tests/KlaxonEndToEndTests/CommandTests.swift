@@ -21,6 +21,38 @@ func runKlaxon(_ args: [String], env: [String: String] = [:], unset: [String] = 
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: r, as: UTF8.self))
 }
 
+/// `runKlaxon` without holding a thread of the Swift concurrency pool while the child runs (it
+/// has as many threads as cores, two here): for tests whose child talks to a server in this
+/// process, which needs a pool thread to answer.
+func runKlaxonAsync(_ args: [String], env: [String: String] = [:]) async throws -> (Int32, String, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: ServeTests.binary)
+    p.arguments = args
+    var e = ProcessInfo.processInfo.environment
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    return try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Int32, String, String), any Error>) in
+        let readers = DispatchGroup()
+        let o = Box(Data()), r = Box(Data())
+        for (pipe, box) in [(out, o), (err, r)] {
+            readers.enter()
+            Thread {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                box.with { $0 = data }
+                readers.leave()
+            }.start()
+        }
+        p.terminationHandler = { process in
+            readers.wait()
+            c.resume(returning: (process.terminationStatus, String(decoding: o.with { $0 }, as: UTF8.self), String(decoding: r.with { $0 }, as: UTF8.self)))
+        }
+        do { try p.run() } catch { c.resume(throwing: error) }
+    }
+}
+
 @Suite(.serialized)
 struct CommandTests {
     static let config = repositoryRoot.appendingPathComponent("klaxon.yaml").path
@@ -81,13 +113,13 @@ struct CommandTests {
         let slack = FakeSlack()
         try await slack.run { port in
             try ServeTests().writeConfig(in: dir, slackPort: port)
-            let (code, out, err) = try runKlaxon(["send-test", "--channel", "slack", "--to", "bob", "--config", dir + "/klaxon.yaml"], env: ["SLACK_BOT_TOKEN": "xoxb-e2e"])
+            let (code, out, err) = try await runKlaxonAsync(["send-test", "--channel", "slack", "--to", "bob", "--config", dir + "/klaxon.yaml"], env: ["SLACK_BOT_TOKEN": "xoxb-e2e"])
             #expect(code == 0, "\(err)")
             #expect(out.contains("sent to bob (slack) through slack"))
             let call = try await slack.next()
             #expect(call.body["channel"] as? String == "U0BOB0002")
             #expect((call.body["text"] as? String)?.contains("[TEST]") == true)
-            let (noSecret, _, noSecretErr) = try runKlaxon(["send-test", "--channel", "slack", "--config", dir + "/klaxon.yaml"], env: ["SLACK_BOT_TOKEN": ""])
+            let (noSecret, _, noSecretErr) = try await runKlaxonAsync(["send-test", "--channel", "slack", "--config", dir + "/klaxon.yaml"], env: ["SLACK_BOT_TOKEN": ""])
             #expect(noSecret == 1)
             #expect(noSecretErr.contains("missing"))
         }

@@ -202,21 +202,22 @@ struct CrashTests {
                 let port = try await server.port()
                 if life > 0 { Self.check(try await Self.openIncidents(curl, port: port), ledger.with { $0 }) }
                 ledger.with { l in l.accepted = 0; l.killed = false }
-                let exit = Box<Int32?>(nil)
                 await withTaskGroup(of: Void.self) { group in
                     for id in 0..<Self.senders {
                         group.addTask {
-                            await Self.sender(id, curl: curl, port: port, ledger: ledger) {
-                                if graceful { exit.with { $0 = server.terminate() } } else { server.kill() }
-                            }
+                            await Self.sender(id, curl: curl, port: port, ledger: ledger) { server.send(graceful ? SIGTERM : SIGKILL) }
                         }
                     }
                 }
-                server.kill()
+                let exit = await server.exited()
                 let l = ledger.with { $0 }
                 #expect(l.killed, "life \(life + 1): the load ended before the stop (\(l.accepted) answered)")
                 #expect(l.fired.count >= (life + 1) * Self.killAfter / 2 && !l.resolved.isEmpty)
-                if graceful { #expect(exit.with { $0 } == 0, "SIGTERM under load: exit status \(String(describing: exit.with { $0 }))") }
+                if graceful {
+                    #expect(exit.status == 0 && !exit.signaled, "SIGTERM under load: \(exit)")
+                } else {
+                    #expect(exit.signaled && exit.status == SIGKILL, "SIGKILL: \(exit)")
+                }
             }
 
             let last = try serveFolder(dir, start: "2026-11-23T12:03:00Z", environment: store)

@@ -12,7 +12,7 @@ struct ReportCommandTests {
             let (dir, curl) = (setting.dir, setting.curl)
             let config = dir + "/klaxon.yaml"
             // Before anything ran there is no store to report on (and none is created).
-            let (noneCode, _, noneErr) = try runKlaxon(["report", "--from", "2026-11-23", "--to", "2026-11-24", "--config", config])
+            let (noneCode, _, noneErr) = try await runKlaxonAsync(["report", "--from", "2026-11-23", "--to", "2026-11-24", "--config", config])
             #expect(noneCode == 1 && noneErr.contains("no store at"), "\(noneErr)")
             #expect(!FileManager.default.fileExists(atPath: dir + "/klaxon.db"))
 
@@ -32,9 +32,9 @@ struct ReportCommandTests {
             #expect(try await post("/v1/incidents/INC-1/ack", #"{"by": "alice"}"#) == 200)
             #expect(try await post("/_test/clock", #"{"advance_seconds": 600}"#, auth: false) == 200)
             #expect(try await post("/v1/incidents/INC-1/resolve", #"{"by": "alice", "note": "restarted the pod"}"#) == 200)
-            #expect(server.terminate() == 0)
+            #expect(await server.terminate() == 0)
 
-            let (code, out, err) = try runKlaxon(["report", "--from", "2026-11-23", "--to", "2026-11-24", "--format", "json", "--config", config])
+            let (code, out, err) = try await runKlaxonAsync(["report", "--from", "2026-11-23", "--to", "2026-11-24", "--format", "json", "--config", config])
             #expect(code == 0, "\(err)")
             let o = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
             let all = try #require(o["all"] as? [String: Any])
@@ -44,21 +44,21 @@ struct ReportCommandTests {
             #expect(all["mttr_seconds"] as? Double == 720)
             #expect((o["by_team"] as? [[String: Any]])?.first?["team"] as? String == "ml-platform")
 
-            let (tableCode, table, _) = try runKlaxon(["report", "--from", "2026-11-23", "--to", "2026-11-24", "--config", config])
+            let (tableCode, table, _) = try await runKlaxonAsync(["report", "--from", "2026-11-23", "--to", "2026-11-24", "--config", config])
             #expect(tableCode == 0)
             #expect(table.contains("Incidents opened from 2026-11-23 to 2026-11-24"))
             #expect(table.contains("ml-platform  1          3m3s  2m    12m   0%"), "\(table)")
-            let (htmlCode, html, _) = try runKlaxon(["report", "--from", "2026-11-23", "--to", "2026-11-24", "--format", "html", "--config", config])
+            let (htmlCode, html, _) = try await runKlaxonAsync(["report", "--from", "2026-11-23", "--to", "2026-11-24", "--format", "html", "--config", config])
             #expect(htmlCode == 0 && html.hasPrefix("<!DOCTYPE html>") && html.contains("<th>ml-platform</th>"))
 
             // A day later in Berlin: nothing opened then.
-            let (_, later, _) = try runKlaxon(["report", "--from", "2026-11-24", "--to", "2026-11-25", "--format", "json", "--config", config])
+            let (_, later, _) = try await runKlaxonAsync(["report", "--from", "2026-11-24", "--to", "2026-11-25", "--format", "json", "--config", config])
             #expect(((try JSONSerialization.jsonObject(with: Data(later.utf8)) as? [String: Any])?["all"] as? [String: Any])?["incidents"] as? Int == 0)
 
             for (args, message) in [(["--from", "2026-11-24", "--to", "2026-11-23"], "must come after"),
                                     (["--from", "yesterday", "--to", "2026-11-23"], "--from"),
                                     (["--from", "2026-11-23", "--to", "2026-11-24", "--format", "pdf"], "format")] {
-                let (badCode, _, badErr) = try runKlaxon(["report"] + args + ["--config", config])
+                let (badCode, _, badErr) = try await runKlaxonAsync(["report"] + args + ["--config", config])
                 #expect(badCode != 0 && badErr.contains(message), "\(args): \(badErr)")
             }
         }

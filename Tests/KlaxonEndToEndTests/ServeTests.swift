@@ -142,7 +142,7 @@ struct ServeTests {
             #expect(o?["status"] as? String == "acknowledged")
             #expect(o?["acknowledged_by"] as? String == "alice")
 
-            #expect(server.terminate() == 0)
+            #expect(await server.terminate() == 0)
         }
     }
 

@@ -101,6 +101,7 @@ final class KlaxonProcess: @unchecked Sendable {
     private let lines = Box<[String]>([])
     private let portStream: AsyncStream<Int>
     private let portContinuation: AsyncStream<Int>.Continuation
+    private let exit: AsyncStream<(status: Int32, signaled: Bool)>
 
     init(binary: String, arguments: [String], environment: [String: String]) throws {
         (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -114,15 +115,28 @@ final class KlaxonProcess: @unchecked Sendable {
         process.standardError = FileHandle.standardError
         let cont = portContinuation
         let lines = self.lines
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { cont.finish(); handle.readabilityHandler = nil; return }
-            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-                lines.with { $0.append(String(line)) }
-                if line.hasPrefix("klaxon listening on "), let p = line.split(separator: ":").last.flatMap({ Int($0) }) { cont.yield(p) }
-            }
+        let (exit, exitContinuation) = AsyncStream.makeStream(of: (status: Int32, signaled: Bool).self)
+        self.exit = exit
+        process.terminationHandler = { p in
+            exitContinuation.yield((p.terminationStatus, p.terminationReason == .uncaughtSignal))
+            exitContinuation.finish()
         }
         try process.run()
+        // Stdout is read by a thread of its own with blocking reads until EOF, not by a
+        // `readabilityHandler`: a dispatch read source cancelled from its own handler as the child
+        // exits crashed libdispatch's manager thread on Linux (_dispatch_event_loop_drain).
+        let handle = output.fileHandleForReading
+        Thread {
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                    lines.with { $0.append(String(line)) }
+                    if line.hasPrefix("klaxon listening on "), let p = line.split(separator: ":").last.flatMap({ Int($0) }) { cont.yield(p) }
+                }
+            }
+            cont.finish()
+        }.start()
     }
 
     func port() async throws -> Int {
@@ -132,10 +146,9 @@ final class KlaxonProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then wait: a graceful stop exits 0.
-    func terminate() -> Int32 {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+    func terminate() async -> Int32 {
+        if process.isRunning { send(SIGTERM) }
+        return await exited().status
     }
 
     func stop() {
@@ -145,6 +158,19 @@ final class KlaxonProcess: @unchecked Sendable {
     /// SIGKILL: no graceful shutdown, as a crash or an OOM kill.
     func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    /// Sends `signal` and returns at once: safe from any task. (Waiting for the exit with
+    /// Foundation's `Process` from a task of a busy task group crashed libdispatch on Linux.)
+    func send(_ signal: Int32) {
+        _ = Foundation.kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to end, without holding a thread of the concurrency pool: its exit
+    /// status, or the signal that ended it.
+    func exited() async -> (status: Int32, signaled: Bool) {
+        var it = exit.makeAsyncIterator()
+        return await it.next() ?? (process.terminationStatus, process.terminationReason == .uncaughtSignal)
     }
 }
 
