@@ -139,10 +139,7 @@ public struct IncidentReport: Sendable {
 
     /// A standalone HTML page with the same tables, for executives' mail and wikis.
     public var html: String {
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        let esc = ScheduleRendering.xml
         func table(_ title: String, _ rows: [Row], targets: Bool) -> String {
             var h = "<h2>\(esc(title))</h2>\n<table>\n<tr><th></th><th>incidents</th><th>MTTD</th>"
             h += targets ? "<th>target</th>" : ""

@@ -185,18 +185,20 @@ extension ScheduleRendering {
         return (0.299 * r + 0.587 * g + 0.114 * b) > 150 ? "#1b1f24" : "#ffffff"
     }
 
-    static func xml(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(ch)
+    /// Text for XML and HTML, in elements and quoted attributes. Scalar by scalar: a quote or `<`
+    /// followed by a combining mark is one Character in Swift, but a parser still reads it.
+    public static func xml(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": out.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": out.append(contentsOf: "&apos;".unicodeScalars)
+            default: out.append(u)
             }
         }
-        return out
+        return String(out)
     }
 }

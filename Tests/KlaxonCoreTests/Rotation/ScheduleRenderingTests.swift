@@ -6,6 +6,12 @@ import Testing
 @testable import KlaxonCore
 
 struct ScheduleRenderingTests {
+    /// A quote or < with a combining mark after it is one Swift Character; it is still escaped.
+    @Test func xmlEscapesScalarByScalar() {
+        #expect(ScheduleRendering.xml("a\"\u{301} onload=x <\u{338}svg> & 'b'") == "a&quot;\u{301} onload=x &lt;\u{338}svg&gt; &amp; &apos;b&apos;")
+        #expect(!ScheduleRendering.xml("\"\u{301}<\u{200D}").unicodeScalars.contains { $0 == "\"" || $0 == "<" })
+    }
+
     let primary = RT.specPrimary()
     let from = RT.utc("2026-03-27T00:00Z"), to = RT.utc("2026-03-31T00:00Z")
 
