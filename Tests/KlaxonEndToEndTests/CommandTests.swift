@@ -2,8 +2,8 @@ import Foundation
 import KlaxonTestSupport
 import Testing
 
-/// Runs `klaxon` with arguments; returns exit code, stdout and stderr.
-func runKlaxon(_ args: [String], env: [String: String] = [:], unset: [String] = []) throws -> (Int32, String, String) {
+/// `klaxon` with arguments and environment changes, its stdout and stderr on pipes; not started.
+func klaxonProcess(_ args: [String], env: [String: String], unset: [String] = []) -> (Process, out: Pipe, err: Pipe) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: ServeTests.binary)
     p.arguments = args
@@ -14,6 +14,12 @@ func runKlaxon(_ args: [String], env: [String: String] = [:], unset: [String] = 
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
+    return (p, out, err)
+}
+
+/// Runs `klaxon` with arguments; returns exit code, stdout and stderr.
+func runKlaxon(_ args: [String], env: [String: String] = [:], unset: [String] = []) throws -> (Int32, String, String) {
+    let (p, out, err) = klaxonProcess(args, env: env, unset: unset)
     try p.run()
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let r = err.fileHandleForReading.readDataToEndOfFile()
@@ -25,15 +31,7 @@ func runKlaxon(_ args: [String], env: [String: String] = [:], unset: [String] = 
 /// has as many threads as cores, two here): for tests whose child talks to a server in this
 /// process, which needs a pool thread to answer.
 func runKlaxonAsync(_ args: [String], env: [String: String] = [:]) async throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: ServeTests.binary)
-    p.arguments = args
-    var e = ProcessInfo.processInfo.environment
-    for (k, v) in env { e[k] = v }
-    p.environment = e
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
+    let (p, out, err) = klaxonProcess(args, env: env)
     return try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Int32, String, String), any Error>) in
         let readers = DispatchGroup()
         let o = Box(Data()), r = Box(Data())
