@@ -47,10 +47,61 @@ final class NullHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
+/// `--raw`: no HTTP codec; the request is framed on the bytes (head up to CRLF CRLF, then
+/// Content-Length bytes of body) and a prebuilt 202 is written: what NIO itself costs.
+final class RawNullHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private var pending = ByteBuffer()
+    private var reply: ByteBuffer?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var chunk = unwrapInboundIn(data)
+        if pending.readableBytes == 0 { pending = chunk } else { pending.writeBuffer(&chunk) }
+        if reply == nil {
+            let text = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 21\r\n\r\n{\"status\":\"accepted\"}"
+            reply = context.channel.allocator.buffer(string: text)
+        }
+        var answered = false
+        while true {
+            let n = pending.withUnsafeReadableBytes { raw -> Int in
+                guard raw.count >= 4 else { return 0 }
+                var i = 0
+                while i + 3 < raw.count {
+                    if raw[i] == 13 && raw[i + 1] == 10 && raw[i + 2] == 13 && raw[i + 3] == 10 { break }
+                    i += 1
+                }
+                if i + 3 >= raw.count { return 0 }
+                // Content-Length, case-insensitively.
+                var length = 0
+                var j = 0
+                while j < i {
+                    if (raw[j] | 0x20) == UInt8(ascii: "c"), j + 15 < i, (raw[j + 8] | 0x20) == UInt8(ascii: "l"), raw[j + 14] == UInt8(ascii: ":") {
+                        var k = j + 15
+                        while raw[k] == 32 { k += 1 }
+                        while k < i, raw[k] >= 48, raw[k] <= 57 { length = length * 10 + Int(raw[k] - 48); k += 1 }
+                        break
+                    }
+                    j += 1
+                }
+                let total = i + 4 + length
+                return total <= raw.count ? total : 0
+            }
+            if n == 0 { break }
+            pending.moveReaderIndex(forwardBy: n)
+            context.write(wrapOutboundOut(reply!), promise: nil)
+            answered = true
+        }
+        if answered { context.flush() }
+    }
+}
+
 var listen = "127.0.0.1:8080"
+var raw = false
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     if argument == "--listen", let value = arguments.popFirst() { listen = value }
+    if argument == "--raw" { raw = true }
 }
 guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
     print("usage: klaxon-bench-null --listen HOST:PORT")
@@ -64,7 +115,8 @@ let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
     .childChannelInitializer { channel in
-        channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
+        if raw { return channel.pipeline.addHandler(RawNullHandler()) }
+        return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
             channel.pipeline.addHandler(NullHandler())
         }
     }
