@@ -229,6 +229,9 @@ final class IngestCore: Sendable {
     /// Requests `IngestFastPath` answered, on the event loop rather than through the router
     /// (`klaxon_http_ingest_fast_path_total`).
     let fastPathAnswers: Counter
+    /// Of those, the ones `IngestWire` answered straight from the bytes, before NIO's HTTP codec
+    /// (`klaxon_http_ingest_wire_total`).
+    let wireAnswers: Counter
     private let limiter = RateLimiter()
     private let table = Locked<(integrations: [Integration], entries: [IngestEntry])>(([], []))
     /// The counters of requests that named no integration.
@@ -241,6 +244,7 @@ final class IngestCore: Sendable {
         self.engine = engine
         self.logger = logger
         fastPathAnswers = Counter(label: "klaxon_http_ingest_fast_path_total", factory: metrics)
+        wireAnswers = Counter(label: "klaxon_http_ingest_wire_total", factory: metrics)
         self.unknown = IngestTally(unknown, unknown: true)
     }
 

@@ -85,6 +85,8 @@ final class IngestFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         if let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) {
             try? pipeline.addHandler(ConnectionCloseMarker(), position: .before(codec))
         }
+        // Plain HTTP/1.1 ingest requests are answered before the codec, from the bytes.
+        try? pipeline.addHandler(IngestWire(core: core, serverName: serverName), position: .first)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
