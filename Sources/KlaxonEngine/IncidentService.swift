@@ -62,8 +62,11 @@ public final class IncidentService: Sendable {
         let counters = IngestCounters.for(integration.name)
         // Classified here, on the caller's thread: the writer thread is the one that runs serially.
         let classified = batch.alerts.map { ($0, snapshot.classifier.classify($0, integrationTeam: integration.team)) }
+        // Their stored JSON too: the writer only wraps it (see `StoredAlertJSON`).
+        let encoded = batch.alerts.map(StoredAlertJSON.alertObject)
         committer.submit({ tx in
-            try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, classified: classified, now: now, logger: logger)
+            try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: batch, classified: classified, encoded: encoded,
+                            now: now, logger: logger)
         }, completion: { [self] result in
             switch result {
             case .failure(let error):
@@ -84,7 +87,8 @@ public final class IncidentService: Sendable {
     }
 
     static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: Integration, batch: AlertBatch,
-                       classified: [(Alert, Classification)], now: Date, logger: Logger) throws -> (ids: [String], opened: IncidentRecord?, wake: Bool) {
+                       classified: [(Alert, Classification)], encoded: [[UInt8]]? = nil, now: Date,
+                       logger: Logger) throws -> (ids: [String], opened: IncidentRecord?, wake: Bool) {
         let config = snapshot.config
         let key = IncidentRecord.key(integration: integration.name, groupKey: batch.groupKey)
         let writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
@@ -101,8 +105,8 @@ public final class IncidentService: Sendable {
             try tx.save(inc)
             try tx.append(TimelineEntry(incident: number, at: now, kind: "incident.opened", actor: integration.name,
                                         message: "Opened as \(inc.severity) \(inc.category.rawValue) for team \(inc.team)" + (c.playbook.map { " by playbook \($0)" } ?? "") + ": \(title)"))
-            for (alert, cl) in classified {
-                try tx.save(StoredAlert(incident: number, alert: alert, severity: cl.severity, receivedAt: now))
+            for (i, (alert, cl)) in classified.enumerated() {
+                try tx.save(StoredAlert(incident: number, alert: alert, severity: cl.severity, receivedAt: now), alertObject: encoded?[i])
                 try tx.append(TimelineEntry(incident: number, at: now, kind: "alert.\(alert.status.rawValue)", actor: integration.name,
                                             message: "\(alert.status == .firing ? "Firing" : "Resolved"): \(alert.summary)"))
             }
@@ -131,10 +135,12 @@ public final class IncidentService: Sendable {
         // An open incident: record what changed (only this batch's alerts are read).
         var changed = false
         var highest = incident.severity
-        for (sent, cl) in classified {
+        for (i, (sent, cl)) in classified.enumerated() {
             var alert = sent
+            var alertObject = encoded?[i]
             let existing = try tx.alert(of: incident.number, fingerprint: alert.fingerprint)
             if alert.status == .resolved, let old = existing?.alert {
+                alertObject = nil // what is kept is no longer what was sent
                 // A resolve may be sparse (generic and PagerDuty sources): keep what the alert said.
                 alert.labels = old.labels.merging(alert.labels) { _, new in new }
                 alert.annotations = old.annotations.merging(alert.annotations) { _, new in new }
@@ -147,7 +153,7 @@ public final class IncidentService: Sendable {
             // Severity follows the alerts that fire, as when the incident opened: an alert that
             // arrives resolved does not raise it (and page again) after the fact.
             if alert.status == .firing { highest = max(highest, cl.severity) }
-            try tx.save(StoredAlert(incident: incident.number, alert: alert, severity: cl.severity, receivedAt: now))
+            try tx.save(StoredAlert(incident: incident.number, alert: alert, severity: cl.severity, receivedAt: now), alertObject: alertObject)
             let verb = alert.status == .firing ? (existing?.alert.status == .firing ? "Updated" : "Firing") : "Resolved"
             var message = "\(verb): \(alert.summary)"
             if alert.status == .firing, incident.status == .acknowledged { message += " (incident acknowledged: nobody paged)" }

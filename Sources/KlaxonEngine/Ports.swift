@@ -18,6 +18,9 @@ public protocol StoreTransaction {
     func savepoint<T>(_ body: () throws -> T) throws -> T
     /// Inserts or updates by (incident, fingerprint).
     func save(_ alert: StoredAlert) throws
+    /// The same, with `StoredAlertJSON.alertObject(alert.alert)` written beforehand (off the
+    /// writer thread); a store that keeps the JSON uses it instead of writing it again.
+    func save(_ alert: StoredAlert, alertObject: [UInt8]?) throws
     func append(_ entry: TimelineEntry) throws
     func timeline(of incident: Int) throws -> [TimelineEntry]
     @discardableResult func schedule(_ timer: TimerRecord) throws -> Int64
@@ -31,6 +34,10 @@ public protocol StoreTransaction {
     func outbox(of incident: Int) throws -> [OutboxMessage]
     func outboxMessage(_ id: Int64) throws -> OutboxMessage?
     func save(_ message: OutboxMessage) throws
+}
+
+extension StoreTransaction {
+    public func save(_ alert: StoredAlert, alertObject: [UInt8]?) throws { try save(alert) }
 }
 
 /// The durable store behind the engine (SQLite by default).

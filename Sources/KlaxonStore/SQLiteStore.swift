@@ -495,7 +495,11 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func save(_ alert: StoredAlert) throws {
-        let body = StoredAlertJSON.encode(alert)
+        try save(alert, alertObject: nil)
+    }
+
+    func save(_ alert: StoredAlert, alertObject: [UInt8]?) throws {
+        let body = alertObject.map { StoredAlertJSON.encode(alert, alertObject: $0) } ?? StoredAlertJSON.encode(alert)
         guard let writer else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "alerts are saved in write transactions only") }
         try writer.save(db, alert, body: body)
     }

@@ -169,6 +169,31 @@ struct EngineTests {
         #expect(try await h.send([h.alert("zz", status: .resolved)], group: "other").isEmpty)
     }
 
+    /// The ingest path writes each alert's JSON before the commit; a sparse resolve (a generic or
+    /// PagerDuty source that sends only the key) keeps what the firing version said instead.
+    @Test func aSparseResolveKeepsWhatTheFiringAlertSaid() async throws {
+        let h = try EngineHarness()
+        var firing = h.alert("a1")
+        firing.annotations = ["runbook": "https://runbooks/x"]
+        firing.values = ["accuracy_drop": 0.6]
+        try await h.send([firing, h.alert("a2")])
+        let sparse = Alert(fingerprint: "a1", status: .resolved, summary: "accuracy back")
+        try await h.send([sparse])
+        let kept = try #require(try await h.engine.detail(1).alerts.first { $0.alert.fingerprint == "a1" }?.alert)
+        #expect(kept.status == .resolved)
+        #expect(kept.summary == "accuracy back")
+        #expect(kept.labels == firing.labels)
+        #expect(kept.annotations == firing.annotations)
+        #expect(kept.values == firing.values)
+        // A full resolve is kept as sent, and a new alert as sent.
+        var full = h.alert("a2", status: .resolved)
+        full.annotations = ["note": "fixed"]
+        try await h.send([full, h.alert("a3")])
+        let alerts = try await h.engine.detail(1).alerts.map(\.alert)
+        #expect(alerts.first { $0.fingerprint == "a2" } == full)
+        #expect(alerts.first { $0.fingerprint == "a3" } == h.alert("a3"))
+    }
+
     @Test func severityIsTheHighestOfItsAlerts() async throws {
         let h = try EngineHarness()
         try await h.send([h.alert("a1", severity: "warning")])

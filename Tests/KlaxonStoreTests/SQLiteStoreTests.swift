@@ -153,6 +153,8 @@ struct StoredAlertJSONTests {
         for a in alerts {
             let back = try decoder.decode(StoredAlert.self, from: Data(StoredAlertJSON.encode(a).utf8))
             #expect(back == a)
+            // The alert object written ahead (on the ingest caller's thread) gives the same bytes.
+            #expect(StoredAlertJSON.encode(a, alertObject: StoredAlertJSON.alertObject(a.alert)) == StoredAlertJSON.encode(a))
         }
     }
 }

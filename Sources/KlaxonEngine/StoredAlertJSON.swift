@@ -1,18 +1,34 @@
 import Foundation
 import KlaxonCore
-import KlaxonEngine
 
 /// Writes a `StoredAlert` as the same JSON its `Codable` form reads back, straight into bytes:
 /// one is written for every alert received, and the encoder's (or String appends') per-value
 /// overhead was a tenth of the ingest path.
-enum StoredAlertJSON {
-    static func encode(_ s: StoredAlert) -> String {
-        var w = JSONBytes()
+///
+/// The `alert` object is most of it and depends on the alert alone, so the ingest path writes it
+/// on the caller's thread (`alertObject`) and the writer thread, which runs one commit at a time
+/// and bounds the ingest rate, only puts the incident, severity and time around it.
+public enum StoredAlertJSON {
+    public static func encode(_ s: StoredAlert) -> String {
+        encode(s, alertObject: alertObject(s.alert))
+    }
+
+    /// `s` with `alertObject` (`alertObject(s.alert)`, written earlier) as its alert.
+    public static func encode(_ s: StoredAlert, alertObject: [UInt8]) -> String {
+        var w = JSONBytes(capacity: alertObject.count + 96)
         w.raw("{\"incident\":"); w.int(s.incident)
         w.raw(",\"severity\":"); w.string(s.severity.rawValue)
         w.raw(",\"receivedAt\":"); w.number(s.receivedAt.timeIntervalSince1970)
-        let a = s.alert
-        w.raw(",\"alert\":{\"fingerprint\":"); w.string(a.fingerprint)
+        w.raw(",\"alert\":")
+        w.bytes.append(contentsOf: alertObject)
+        w.byte(UInt8(ascii: "}"))
+        return w.string
+    }
+
+    /// The JSON of `a` as `StoredAlert`'s `alert` member.
+    public static func alertObject(_ a: Alert) -> [UInt8] {
+        var w = JSONBytes()
+        w.raw("{\"fingerprint\":"); w.string(a.fingerprint)
         w.raw(",\"status\":"); w.string(a.status.rawValue)
         w.raw(",\"labels\":"); w.map(a.labels)
         w.raw(",\"annotations\":"); w.map(a.annotations)
@@ -34,15 +50,15 @@ enum StoredAlertJSON {
         w.byte(UInt8(ascii: "]"))
         if let f = a.sourceFields { w.raw(",\"sourceFields\":"); w.object(f) }
         if let f = a.notificationFields { w.raw(",\"notificationFields\":"); w.object(f) }
-        w.raw("}}")
-        return w.string
+        w.byte(UInt8(ascii: "}"))
+        return w.bytes
     }
 }
 
 /// A small JSON writer over a byte array.
 struct JSONBytes {
     var bytes: [UInt8] = []
-    init() { bytes.reserveCapacity(512) }
+    init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
 
     var string: String { String(decoding: bytes, as: UTF8.self) }
 
