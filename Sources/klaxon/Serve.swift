@@ -66,7 +66,10 @@ enum Composition {
 
     static func build(config: Configuration, logger: Logger, listen: String?, virtualClock: Bool, virtualClockStart: Date? = nil,
                       configPath: String? = nil) async throws -> some ApplicationProtocol {
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        for label in [GroupCommitter.commitMetric, GroupCommitter.syncMetric] { factory.durationHistogramBuckets[label] = GroupCommitter.durationBuckets }
+        for label in [GroupCommitter.batchMetric, GroupCommitter.syncBatchMetric] { factory.valueHistogramBuckets[label] = GroupCommitter.sizeBuckets }
+        MetricsSystem.bootstrap(factory)
 
         // Channels whose secrets are missing are said once and skipped.
         for channel in config.settings.channels where !channel.missingSecrets.isEmpty {

@@ -142,6 +142,20 @@ struct ServeTests {
             #expect(o?["status"] as? String == "acknowledged")
             #expect(o?["acknowledged_by"] as? String == "alice")
 
+            // How the writer and the disk kept up, on /metrics: every commit and sync counted,
+            // in buckets down to a tenth of a millisecond.
+            let metrics = String(decoding: try await curl.perform(KlaxonCurl.HTTPRequest(url: base + "/metrics")).body, as: UTF8.self)
+            func value(_ name: String) -> Double? {
+                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            #expect((value("klaxon_store_commit_requests_count") ?? 0) >= 2, "\(metrics)")
+            #expect((value("klaxon_store_commit_requests_sum") ?? 0) >= 2)
+            #expect((value("klaxon_store_commit_seconds_count") ?? 0) >= 2)
+            #expect((value("klaxon_store_sync_seconds_count") ?? 0) >= 2)
+            #expect((value("klaxon_store_sync_requests_sum") ?? 0) >= 2)
+            #expect(metrics.contains(#"klaxon_store_commit_seconds_bucket{le="0.0001"}"#))
+            #expect(metrics.contains(#"klaxon_store_commit_requests_bucket{le="1.0"}"#) || metrics.contains(#"klaxon_store_commit_requests_bucket{le="1"}"#))
+
             #expect(await server.terminate() == 0)
         }
     }
