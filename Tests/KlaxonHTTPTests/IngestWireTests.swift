@@ -268,6 +268,28 @@ func wireAnswers(port: Int) async throws -> Int {
         }
     }
 
+    /// More than a request's worth of pipelined bytes (over 1 MiB) waits while the engine has one:
+    /// reading stops and starts again, and every request is answered, in order.
+    @Test func aLongPipelineOverOneMiBIsAnsweredInOrder() async throws {
+        let one = Self.alert.bytes
+        let count = (IngestWire.maxHead + maxBodySize) / one.count + 200
+        try await live { h, port in
+            let before = try await wireAnswers(port: port)
+            try await RawConnection.with(port: port) { c in
+                try await c.send(Array([[UInt8]](repeating: one, count: count).joined()))
+                for i in 0..<count {
+                    let r = try await c.response()
+                    #expect(r.status == 202, "answer \(i)")
+                    if r.status != 202 { return }
+                }
+                try await c.send(rawRequest("GET", "/healthz"))
+                #expect(try await c.response().status == 200)
+            }
+            #expect(try await wireAnswers(port: port) - before == count)
+            #expect(try await h.engine.incidents(openOnly: false).count == 1)
+        }
+    }
+
     @Test func aHalfCloseAfterARequestStillGetsItsAnswer() async throws {
         try await live { _, port in
             try await RawConnection.with(port: port) { c in
