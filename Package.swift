@@ -87,6 +87,7 @@ let package = Package(
         .executableTarget(name: "klaxon-bench-ingest", dependencies: [
             "KlaxonCore", "KlaxonEngine", "KlaxonStore",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ], path: "Benchmarks/IngestBench"),
         // `make bench`'s ceiling: an HTTP server that answers 202 and does nothing else.
         .executableTarget(name: "klaxon-bench-null", dependencies: [

@@ -1,6 +1,9 @@
 // Engine-only ingest benchmark (no HTTP): the `make bench` load (one new alert per call, 200
 // open incidents) straight into IncidentService on a real SQLite file, CALLERS at a time.
-// Prints alerts/s and CPU per alert, to tell the engine's share of an HTTP request's cost.
+// Prints alerts/s and CPU per alert, to tell the engine's share of an HTTP request's cost, and
+// the writer thread's time per alert (the group committer's `klaxon_store_commit_seconds` over
+// the alerts it committed) with the sizes of commits and syncs: the writer runs one commit at a
+// time, so its time per alert bounds the rate whatever the CPU count.
 //
 //   swift run -c release klaxon-bench-ingest [alerts] [callers]
 //
@@ -10,6 +13,7 @@ import KlaxonCore
 import KlaxonEngine
 import KlaxonStore
 import Logging
+import Metrics
 
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +24,31 @@ func cpuSeconds() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
+
+/// Sums of the group committer's timers and recorders, by label (nothing else is kept).
+final class Sums: MetricsFactory, @unchecked Sendable {
+    final class Sum: TimerHandler, RecorderHandler, CounterHandler, @unchecked Sendable {
+        let lock = NSLock()
+        var total = 0.0, count = 0
+        func add(_ v: Double) { lock.lock(); total += v; count += 1; lock.unlock() }
+        func recordNanoseconds(_ duration: Int64) { add(Double(duration)) }
+        func record(_ value: Int64) { add(Double(value)) }
+        func record(_ value: Double) { add(value) }
+        func increment(by: Int64) {}
+        func reset() {}
+    }
+    let lock = NSLock()
+    var all: [String: Sum] = [:]
+    func sum(_ label: String) -> Sum { lock.lock(); defer { lock.unlock() }; if let s = all[label] { return s }; let s = Sum(); all[label] = s; return s }
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Sum() }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { sum(label) }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { sum(label) }
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
+}
+let sums = Sums()
+MetricsSystem.bootstrap(sums)
 
 limitMallocArenas() // as `klaxon` does
 let total = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 100_000 : 100_000
@@ -68,3 +97,10 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 let wall = Date().timeIntervalSince(start)
 let cpu = cpuSeconds() - cpu0
 print(String(format: "%d alerts, %d callers: %.0f alerts/s, %.1f µs CPU per alert, %.2f cores", total, callers, Double(total) / wall, cpu / Double(total) * 1e6, cpu / wall))
+let commits = sums.sum(GroupCommitter.commitMetric), batches = sums.sum(GroupCommitter.batchMetric)
+let syncs = sums.sum(GroupCommitter.syncMetric), synced = sums.sum(GroupCommitter.syncBatchMetric)
+if commits.count > 0, syncs.count > 0, batches.total > 0 {
+    print(String(format: "writer: %.1f µs per alert, %.0f%% of the time busy; commits of %.1f alerts in %.2f ms; syncs of %.1f alerts in %.2f ms",
+                 commits.total / 1e3 / batches.total, commits.total / 1e9 / wall * 100, batches.total / Double(batches.count),
+                 commits.total / 1e6 / Double(commits.count), synced.total / Double(synced.count), syncs.total / 1e6 / Double(syncs.count)))
+}
