@@ -16,10 +16,9 @@ public protocol StoreTransaction {
     func firingAlertCount(of incident: Int) throws -> Int
     /// Runs `body` in a savepoint: if it throws, only its own writes are undone.
     func savepoint<T>(_ body: () throws -> T) throws -> T
-    /// Inserts or updates by (incident, fingerprint).
-    func save(_ alert: StoredAlert) throws
-    /// The same, with `StoredAlertJSON.alertObject(alert.alert)` written beforehand (off the
-    /// writer thread); a store that keeps the JSON uses it instead of writing it again.
+    /// Inserts or updates by (incident, fingerprint). `alertObject`, when given, is
+    /// `StoredAlertJSON.alertObject(alert.alert)` written beforehand (off the writer thread): a
+    /// store that keeps the JSON uses it instead of writing it again.
     func save(_ alert: StoredAlert, alertObject: [UInt8]?) throws
     func append(_ entry: TimelineEntry) throws
     func timeline(of incident: Int) throws -> [TimelineEntry]
@@ -37,7 +36,8 @@ public protocol StoreTransaction {
 }
 
 extension StoreTransaction {
-    public func save(_ alert: StoredAlert, alertObject: [UInt8]?) throws { try save(alert) }
+    /// Inserts or updates by (incident, fingerprint), its JSON written here.
+    public func save(_ alert: StoredAlert) throws { try save(alert, alertObject: nil) }
 }
 
 /// The durable store behind the engine (SQLite by default).

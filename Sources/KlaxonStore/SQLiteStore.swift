@@ -494,10 +494,6 @@ struct SQLiteTransaction: StoreTransaction {
         return result!
     }
 
-    func save(_ alert: StoredAlert) throws {
-        try save(alert, alertObject: nil)
-    }
-
     func save(_ alert: StoredAlert, alertObject: [UInt8]?) throws {
         let body = alertObject.map { StoredAlertJSON.encode(alert, alertObject: $0) } ?? StoredAlertJSON.encode(alert)
         guard let writer else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "alerts are saved in write transactions only") }
