@@ -93,49 +93,39 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    /// Takes every whole request in `pending`, until one goes to the engine or the bytes must
-    /// pass to the codec.
+    /// Takes every whole request in `pending`, until one goes to the engine, the next is not all
+    /// there yet, or the bytes must pass to the codec.
     private func frame(context: ChannelHandlerContext) {
         var wrote = false
-        while state == .framing, pending.readableBytes > 0 {
-            let parsed = pending.withUnsafeReadableBytes { Self.parse($0) }
-            switch parsed {
+        var passOn = false
+        framing: while state == .framing, pending.readableBytes > 0 {
+            switch pending.withUnsafeReadableBytes({ Self.parse($0) }) {
             case .incomplete:
-                compact()
-                if wrote { context.flush() }
-                return
+                break framing
             case .other:
-                if wrote { context.flush() }
-                pass(context: context)
-                return
+                passOn = true
+                break framing
             case .ingest(let head):
                 let total = head.headLength + head.bodyLength
-                guard pending.readableBytes >= total else {
-                    compact()
-                    if wrote { context.flush() }
-                    return
-                }
-                let decision = take(head, context: context)
+                guard pending.readableBytes >= total else { break framing }
+                let decision = take(head)
                 pending.moveReaderIndex(forwardBy: total)
                 switch decision {
                 case .reply(let answer):
                     write(answer, context: context)
                     wrote = true
                 case .call(let call):
-                    compact()
-                    if wrote { context.flush() }
                     state = .answering
                     let loop = context.eventLoop
                     let handler = NIOLoopBound(self, eventLoop: loop)
                     core.perform(call) { answer in
                         loop.execute { handler.value.answered(answer) }
                     }
-                    return
                 }
             }
         }
-        if pending.readableBytes == 0 { pending = ByteBuffer() }
         if wrote { context.flush() }
+        if passOn { pass(context: context) } else { compact() }
     }
 
     /// Drops the bytes already taken once they are many (a long pipeline never empties `pending`).
@@ -148,7 +138,7 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The header checks and the body: an answer now, or the engine call to make.
-    private func take(_ head: Head, context: ChannelHandlerContext) -> IngestCore.Decision {
+    private func take(_ head: Head) -> IngestCore.Decision {
         switch core.admit(head.endpoint, authorization: head.authorization, contentType: head.contentType) {
         case .refused(let answer):
             return .reply(answer)
@@ -168,13 +158,13 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         write(answer, context: context)
         context.flush()
         frame(context: context)
-        guard state != .answering else { return }
-        if state == .framing {
-            // Events that waited for the answer: they follow every byte read before them.
-            let events = heldEvents
-            heldEvents = []
-            for event in events { context.fireUserInboundEventTriggered(event) }
-        }
+        // Another request is with the engine (everything waits on), or the connection passed to
+        // the codec (`pass` handed it all).
+        guard state == .framing else { return }
+        // Events that waited for the answer: they follow every byte read before them.
+        let events = heldEvents
+        heldEvents = []
+        for event in events { context.fireUserInboundEventTriggered(event) }
         if readHeld {
             readHeld = false
             context.read()
