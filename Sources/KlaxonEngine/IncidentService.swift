@@ -89,7 +89,6 @@ public final class IncidentService: Sendable {
     static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: Integration, batch: AlertBatch,
                        classified: [(Alert, Classification)], encoded: [[UInt8]]? = nil, now: Date,
                        logger: Logger) throws -> (ids: [String], opened: IncidentRecord?, wake: Bool) {
-        let config = snapshot.config
         let key = IncidentRecord.key(integration: integration.name, groupKey: batch.groupKey)
         let writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
 
@@ -111,7 +110,7 @@ public final class IncidentService: Sendable {
                                             message: "\(alert.status == .firing ? "Firing" : "Resolved"): \(alert.summary)"))
             }
             if let policy = writer.policy(for: inc) {
-                let urgency = config.settings.urgency.urgency(for: inc.severity)
+                let urgency = snapshot.config.settings.urgency.urgency(for: inc.severity)
                 let (esc, effects) = Escalation.start(policy: policy, urgency: urgency, at: now, pageableFrom: writer.pageableFrom(for: inc))
                 inc.escalation = esc
                 if urgency == .none {
@@ -179,7 +178,7 @@ public final class IncidentService: Sendable {
             try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.severity_changed", actor: integration.name,
                                         message: "Severity raised from \(old) to \(highest) by a new alert"))
             if var esc = incident.escalation, let policy = writer.policy(for: incident) {
-                let effects = esc.severityChanged(to: config.settings.urgency.urgency(for: highest), policy: policy, at: now,
+                let effects = esc.severityChanged(to: snapshot.config.settings.urgency.urgency(for: highest), policy: policy, at: now,
                                                   pageableFrom: writer.pageableFrom(for: incident))
                 incident.escalation = esc
                 try writer.apply(effects, incident: incident)

@@ -3,11 +3,14 @@ import KlaxonCore
 
 /// The configuration the engine runs on, swappable at run time (reload on SIGHUP or file change).
 public final class Runtime: Sendable {
-    public struct Snapshot: Sendable {
-        public var config: Configuration
+    /// A reference, not a value: every alert's ingest takes the running snapshot, and copying a
+    /// struct this size cost one atomic retain and release per reference it holds (dozens),
+    /// on lines that every thread touches. Immutable; a reload makes a new one.
+    public final class Snapshot: Sendable {
+        public let config: Configuration
         /// Channels whose secrets are all set; the others are skipped.
-        public var enabledChannels: Set<String>
-        public var classifier: Classifier
+        public let enabledChannels: Set<String>
+        public let classifier: Classifier
 
         public init(config: Configuration, enableAllChannels: Bool = false) {
             self.config = config
