@@ -324,6 +324,10 @@ final class IngestCore: Sendable {
     /// Parses the body (at most 1 MiB): an answer now, or the engine call to make.
     func decide(_ a: Admitted, body: UnsafeRawBufferPointer) -> Decision {
         guard let entry = a.entry else { return pagerDuty(body) }
+        // Alertmanager's usual payload straight from the bytes; anything else the general way.
+        if a.endpoint == .alertmanager, let batch = AlertmanagerDirect.parse(body) {
+            return .call(EngineCall(endpoint: a.endpoint, entry: entry, action: .ingest(batch)))
+        }
         let batch: AlertBatch
         // How many alerts a refusal counts: a grouped payload refused for a field still says.
         var sent = 1

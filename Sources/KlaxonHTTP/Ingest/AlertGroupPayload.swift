@@ -75,18 +75,13 @@ enum AlertGroupPayload {
             let labels = try a.stringMap("labels")
             guard !labels.isEmpty else { throw APIError.badRequest("Field alerts[\(i)].labels must hold at least one label.") }
             let annotations = try a.stringMap("annotations")
-            var links: [AlertLink] = []
+            var links: [(String, String)] = []
             for (key, text) in linkKeys {
-                if let u = try a.string(key), !u.isEmpty { links.append(AlertLink(href: u, text: text)) }
+                if let u = try a.string(key) { links.append((u, text)) }
             }
-            if let r = annotations["runbook_url"], !r.isEmpty { links.append(AlertLink(href: r, text: "runbook")) }
-            if let d = annotations["dashboard_url"], !d.isEmpty { links.append(AlertLink(href: d, text: "dashboard")) }
-            let summary = annotations["summary"] ?? annotations["description"] ?? labels["alertname"] ?? title ?? "alert"
-            var alert = Alert(
-                fingerprint: try a.string("fingerprint").flatMap { $0.isEmpty ? nil : $0 } ?? fingerprint(of: labels),
-                status: status, labels: labels, annotations: annotations, summary: summary,
-                source: externalURL, sourceSeverity: labels["severity"], startsAt: try a.date("startsAt"),
-                endsAt: try a.date("endsAt"), links: links)
+            var alert = Self.alert(status: status, labels: labels, annotations: annotations, links: links,
+                                   givenFingerprint: try a.string("fingerprint"), startsAt: try a.date("startsAt"),
+                                   endsAt: try a.date("endsAt"), title: title, externalURL: externalURL)
             try extras(a, &alert)
             alert.sourceFields = kept(o, except: modelledAlertKeys)
             alert.notificationFields = notification
@@ -94,6 +89,21 @@ enum AlertGroupPayload {
         }
         return AlertBatch(groupKey: groupKey, alerts: alerts, title: title ?? alerts.first?.summary, groupFiring: groupStatus == "firing",
                           truncatedAlerts: truncated)
+    }
+
+    /// One alert of the payload from its read fields (empty links are left out; an empty or
+    /// missing fingerprint is made from the labels). `AlertmanagerDirect` builds its alerts here too.
+    static func alert(status: AlertStatus, labels: [String: String], annotations: [String: String], links given: [(String, String)],
+                      givenFingerprint: String?, startsAt: Date?, endsAt: Date?, title: String?, externalURL: String?) -> Alert {
+        var links: [AlertLink] = []
+        for (href, text) in given where !href.isEmpty { links.append(AlertLink(href: href, text: text)) }
+        if let r = annotations["runbook_url"], !r.isEmpty { links.append(AlertLink(href: r, text: "runbook")) }
+        if let d = annotations["dashboard_url"], !d.isEmpty { links.append(AlertLink(href: d, text: "dashboard")) }
+        let summary = annotations["summary"] ?? annotations["description"] ?? labels["alertname"] ?? title ?? "alert"
+        return Alert(
+            fingerprint: givenFingerprint.flatMap { $0.isEmpty ? nil : $0 } ?? fingerprint(of: labels),
+            status: status, labels: labels, annotations: annotations, summary: summary,
+            source: externalURL, sourceSeverity: labels["severity"], startsAt: startsAt, endsAt: endsAt, links: links)
     }
 
     /// The object's members not in `modelled`, as sent (a repeated key: its last value); nil if

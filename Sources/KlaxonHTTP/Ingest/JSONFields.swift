@@ -75,7 +75,12 @@ struct Fields {
     func date(_ key: String) throws -> Date? {
         guard let s = try string(key) else { return nil }
         guard let d = parseRFC3339(s) else { throw APIError.badRequest("Field \(name(key)) must be an RFC 3339 time, got \"\(s.prefix(40))\".") }
-        return d.timeIntervalSince1970 <= -62_135_596_800 + 1 ? nil : d
+        return Self.sourceTime(d)
+    }
+
+    /// A source's time as kept: Go's zero time (`0001-01-01T00:00:00Z`, Alertmanager's "no end") is none.
+    static func sourceTime(_ d: Date) -> Date? {
+        d.timeIntervalSince1970 <= -62_135_596_800 + 1 ? nil : d
     }
 }
 
@@ -95,10 +100,10 @@ func jsonNumber(_ v: Any) -> Double? {
 /// hand: this runs twice per alert on the ingest path.
 func parseRFC3339(_ s: String) -> Date? {
     var s = s
-    return s.withUTF8 { parseRFC3339($0) }
+    return s.withUTF8 { parseRFC3339(bytes: $0) }
 }
 
-private func parseRFC3339(_ b: UnsafeBufferPointer<UInt8>) -> Date? {
+func parseRFC3339(bytes b: UnsafeBufferPointer<UInt8>) -> Date? {
     func digits(_ at: Int, _ n: Int) -> Int? {
         guard at + n <= b.count else { return nil }
         var v = 0

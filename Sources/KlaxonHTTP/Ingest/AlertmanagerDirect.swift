@@ -1,0 +1,252 @@
+import Foundation
+import KlaxonCore
+
+/// Alertmanager's webhook as Alertmanager 0.25 sends it, read straight from the body's bytes
+/// into an `AlertBatch`, without the JSON tree that `FastJSON` builds and `AlertGroupPayload`
+/// then walks (on the `make bench` load that tree and walk cost about a quarter of an event
+/// loop's time per request).
+///
+/// It takes only the plain shape and gives nil for anything else, so the general path answers
+/// (with its error, or with what it keeps). The plain shape:
+/// - one object with only the members Alertmanager 0.25 sends (`receiver`, `status`, `alerts`,
+///   `groupLabels`, `commonLabels`, `commonAnnotations`, `externalURL`, `version`, `groupKey`,
+///   `truncatedAlerts`), none of them null or given twice, `version` "4", a `groupKey`, at
+///   least one alert, `truncatedAlerts` absent or 0;
+/// - alerts with only `status`, `labels`, `annotations`, `startsAt`, `endsAt`,
+///   `generatorURL` and `fingerprint`, none null or twice, times that are RFC 3339;
+/// - label and annotation objects of strings only (a key given twice: the last counts, as in
+///   `Fields.stringMap`);
+/// - strings without control characters or `\u` escapes; the other escapes are decoded.
+///
+/// Whatever it takes, the general path takes too and reads as the same batch (a test compares
+/// both on the fixtures and on thousands of mutants of them).
+enum AlertmanagerDirect {
+    static func parse(_ body: UnsafeRawBufferPointer) -> AlertBatch? {
+        guard let base = body.baseAddress, isValidUTF8(body) else { return nil }
+        var r = Reader(b: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: body.count))
+        return r.payload()
+    }
+
+    private struct Reader {
+        let b: UnsafeBufferPointer<UInt8>
+        var i = 0
+
+        mutating func space() {
+            while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+        }
+
+        /// Skips space, then takes `c`.
+        mutating func take(_ c: UInt8) -> Bool {
+            space()
+            guard i < b.count, b[i] == c else { return false }
+            i += 1
+            return true
+        }
+
+        /// After an object's or array's opening: true when its closing `c` comes (taken) instead of a first member.
+        mutating func closesEmpty(_ c: UInt8) -> Bool {
+            space()
+            if i < b.count, b[i] == c { i += 1; return true }
+            return false
+        }
+
+        /// After a member: true to go on (a comma), false at `close`; nil for anything else.
+        mutating func next(_ close: UInt8) -> Bool? {
+            space()
+            guard i < b.count else { return nil }
+            if b[i] == UInt8(ascii: ",") { i += 1; return true }
+            if b[i] == close { i += 1; return false }
+            return nil
+        }
+
+        /// The raw bytes of a string without escapes (nil: not a string, or it has one), quote to quote.
+        mutating func plainBytes() -> UnsafeBufferPointer<UInt8>? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = i
+            while i < b.count {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") { i += 1; return UnsafeBufferPointer(rebasing: b[start..<(i - 1)]) }
+                if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
+                i += 1
+            }
+            return nil
+        }
+
+        /// A string: escapes other than `\u` decoded; nil for anything else.
+        mutating func string() -> String? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = i
+            while i < b.count {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    defer { i += 1 }
+                    return String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                }
+                if c == UInt8(ascii: "\\") { break }
+                guard c >= 0x20 else { return nil }
+                i += 1
+            }
+            var bytes = Array(b[start..<i])
+            while i < b.count {
+                let c = b[i]
+                i += 1
+                if c == UInt8(ascii: "\"") { return String(decoding: bytes, as: UTF8.self) }
+                guard c >= 0x20 else { return nil }
+                guard c == UInt8(ascii: "\\") else { bytes.append(c); continue }
+                guard i < b.count else { return nil }
+                guard let byte = FastJSON.escaped(b[i]) else { return nil }
+                bytes.append(byte)
+                i += 1
+            }
+            return nil
+        }
+
+        /// Skips a string that `string()` would read (nothing is made of it); false for anything else.
+        mutating func skipString() -> Bool {
+            guard take(UInt8(ascii: "\"")) else { return false }
+            while i < b.count {
+                let c = b[i]
+                i += 1
+                if c == UInt8(ascii: "\"") { return true }
+                guard c >= 0x20 else { return false }
+                guard c == UInt8(ascii: "\\") else { continue }
+                guard i < b.count else { return false }
+                guard FastJSON.escaped(b[i]) != nil else { return false }
+                i += 1
+            }
+            return false
+        }
+
+        /// Skips an object that `stringMap()` would read.
+        mutating func skipStringMap() -> Bool {
+            guard take(UInt8(ascii: "{")) else { return false }
+            if closesEmpty(UInt8(ascii: "}")) { return true }
+            while true {
+                guard key() != nil, skipString(), let more = next(UInt8(ascii: "}")) else { return false }
+                if !more { return true }
+            }
+        }
+
+        /// A member's key (no escapes) and the colon after it.
+        mutating func key() -> UnsafeBufferPointer<UInt8>? {
+            guard let k = plainBytes(), take(UInt8(ascii: ":")) else { return nil }
+            return k
+        }
+
+        /// An object of strings (empty object included).
+        mutating func stringMap() -> [String: String]? {
+            guard take(UInt8(ascii: "{")) else { return nil }
+            var out: [String: String] = [:]
+            if closesEmpty(UInt8(ascii: "}")) { return out }
+            while true {
+                guard let k = key(), let v = string() else { return nil }
+                out[String(decoding: k, as: UTF8.self)] = v
+                guard let more = next(UInt8(ascii: "}")) else { return nil }
+                if !more { return out }
+            }
+        }
+
+        /// The top-level members, by their index in `Self.payloadKeys`.
+        static let payloadKeys: [StaticString] = ["receiver", "status", "alerts", "groupLabels", "commonLabels", "commonAnnotations",
+                                                   "externalURL", "version", "groupKey", "truncatedAlerts"]
+        static let alertKeys: [StaticString] = ["status", "labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"]
+
+        static func index(of k: UnsafeBufferPointer<UInt8>, in keys: [StaticString]) -> Int? {
+            for (n, key) in keys.enumerated() where key.utf8CodeUnitCount == k.count && memcmp(key.utf8Start, k.baseAddress!, k.count) == 0 {
+                return n
+            }
+            return nil
+        }
+
+        mutating func payload() -> AlertBatch? {
+            guard take(UInt8(ascii: "{")), !closesEmpty(UInt8(ascii: "}")) else { return nil }
+            var seen = 0
+            var groupStatus: String?, externalURL: String?, groupKey: String?, version: String?
+            // The alerts are read before externalURL may have come: their members wait here.
+            var raw: [RawAlert] = []
+            while true {
+                guard let k = key(), let n = Self.index(of: k, in: Self.payloadKeys), seen & (1 << n) == 0 else { return nil }
+                seen |= 1 << n
+                switch n {
+                case 0: guard skipString() else { return nil }                              // receiver
+                case 1: guard let s = string(), s == "firing" || s == "resolved" else { return nil }; groupStatus = s
+                case 2: guard let a = alerts() else { return nil }; raw = a
+                case 3, 4, 5: guard skipStringMap() else { return nil }                     // group/common labels, annotations
+                case 6: guard let s = string() else { return nil }; externalURL = s
+                case 7: guard let s = string(), s == "4" else { return nil }; version = s
+                case 8: guard let s = string(), !s.isEmpty else { return nil }; groupKey = s
+                default:                                                                    // truncatedAlerts
+                    space()
+                    guard i < b.count, b[i] == UInt8(ascii: "0") else { return nil }
+                    i += 1
+                    if i < b.count, (0x30...0x39).contains(b[i]) || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") { return nil }
+                }
+                guard let more = next(UInt8(ascii: "}")) else { return nil }
+                if !more { break }
+            }
+            space()
+            guard i == b.count, version != nil, let groupKey, !raw.isEmpty else { return nil }
+            var alerts: [Alert] = []
+            alerts.reserveCapacity(raw.count)
+            for a in raw {
+                alerts.append(AlertGroupPayload.alert(status: a.status, labels: a.labels, annotations: a.annotations,
+                                                      links: a.generatorURL.map { [($0, "source")] } ?? [],
+                                                      givenFingerprint: a.fingerprint, startsAt: a.startsAt, endsAt: a.endsAt,
+                                                      title: nil, externalURL: externalURL))
+            }
+            return AlertBatch(groupKey: groupKey, alerts: alerts, title: alerts.first?.summary, groupFiring: groupStatus == "firing",
+                              truncatedAlerts: 0)
+        }
+
+        struct RawAlert {
+            var status: AlertStatus
+            var labels: [String: String]
+            var annotations: [String: String]
+            var startsAt: Date?
+            var endsAt: Date?
+            var generatorURL: String?
+            var fingerprint: String?
+        }
+
+        mutating func alerts() -> [RawAlert]? {
+            guard take(UInt8(ascii: "[")), !closesEmpty(UInt8(ascii: "]")) else { return nil }
+            var out: [RawAlert] = []
+            while true {
+                guard let a = alert() else { return nil }
+                out.append(a)
+                guard let more = next(UInt8(ascii: "]")) else { return nil }
+                if !more { return out }
+            }
+        }
+
+        mutating func time() -> Date?? {
+            guard let s = plainBytes(), let d = parseRFC3339(bytes: s) else { return nil }
+            return .some(Fields.sourceTime(d))
+        }
+
+        mutating func alert() -> RawAlert? {
+            guard take(UInt8(ascii: "{")), !closesEmpty(UInt8(ascii: "}")) else { return nil }
+            var seen = 0
+            var status: AlertStatus?, labels: [String: String]?, annotations: [String: String] = [:]
+            var startsAt: Date?, endsAt: Date?, generatorURL: String?, fingerprint: String?
+            while true {
+                guard let k = key(), let n = Self.index(of: k, in: Self.alertKeys), seen & (1 << n) == 0 else { return nil }
+                seen |= 1 << n
+                switch n {
+                case 0: guard let s = string(), let st = AlertStatus(rawValue: s) else { return nil }; status = st
+                case 1: guard let m = stringMap(), !m.isEmpty else { return nil }; labels = m
+                case 2: guard let m = stringMap() else { return nil }; annotations = m
+                case 3: guard let t = time() else { return nil }; startsAt = t
+                case 4: guard let t = time() else { return nil }; endsAt = t
+                case 5: guard let s = string() else { return nil }; generatorURL = s
+                default: guard let s = string() else { return nil }; fingerprint = s
+                }
+                guard let more = next(UInt8(ascii: "}")) else { return nil }
+                if !more { break }
+            }
+            guard let status, let labels else { return nil }
+            return RawAlert(status: status, labels: labels, annotations: annotations, startsAt: startsAt, endsAt: endsAt,
+                            generatorURL: generatorURL, fingerprint: fingerprint)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import KlaxonCore
+import KlaxonTestSupport
+import Testing
+@testable import KlaxonHTTP
+
+/// `AlertmanagerDirect` reads Alertmanager's usual payload straight from the bytes. Whatever it
+/// takes must be taken by the general path (`FastJSON` and `AlertGroupPayload`) too and read as
+/// the same batch; everything else it leaves to that path.
+@Suite struct AlertmanagerDirectTests {
+    static let fixtures = ["alertmanager/firing-accuracy-drop-2-alerts.json", "alertmanager/firing-feature-pipeline.json",
+                           "alertmanager/firing-gpu-memory.json", "alertmanager/resolved-feature-pipeline.json"]
+
+    /// The body `make bench` sends (bench/alerts.lua), as Alertmanager writes it: its order,
+    /// escaped quotes in the group key.
+    static let benchBody = Array("""
+        {"receiver":"klaxon","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"BenchAlert","group":"g007","instance":"i1-42"},\
+        "annotations":{"summary":"bench alert i1-42"},"startsAt":"2026-12-04T10:00:00Z","endsAt":"0001-01-01T00:00:00Z",\
+        "generatorURL":"http://127.0.0.1/bench","fingerprint":"0001000000000042"}],\
+        "groupLabels":{"alertname":"BenchAlert","group":"g007"},"commonLabels":{"alertname":"BenchAlert","group":"g007","instance":"i1-42"},\
+        "commonAnnotations":{"summary":"bench alert i1-42"},"externalURL":"http://127.0.0.1:9093","version":"4",\
+        "groupKey":"{}:{alertname=\\"BenchAlert\\", group=\\"g007\\"}","truncatedAlerts":0}
+        """.utf8)
+
+    static func direct(_ body: [UInt8]) -> AlertBatch? {
+        body.withUnsafeBytes { AlertmanagerDirect.parse($0) }
+    }
+
+    static func general(_ body: [UInt8]) -> Result<AlertBatch, any Error> {
+        Result { try AlertGroupPayload.alertmanager(try parseJSONObject(body)) }
+    }
+
+    static func bodies() throws -> [(String, [UInt8])] {
+        try fixtures.map { ($0, try Fixture($0).body) } + [("bench", benchBody)]
+    }
+
+    @Test func theFixturesAndTheBenchBodyAreReadDirectlyAsTheGeneralPathReadsThem() throws {
+        for (name, body) in try Self.bodies() {
+            let direct = try #require(Self.direct(body), "\(name) should be read directly")
+            let general = try Self.general(body).get()
+            #expect(direct == general, "\(name)")
+        }
+        let bench = try #require(Self.direct(Self.benchBody))
+        #expect(bench.groupKey == "{}:{alertname=\"BenchAlert\", group=\"g007\"}")
+        #expect(bench.alerts[0].links == [AlertLink(href: "http://127.0.0.1/bench", text: "source")])
+        #expect(bench.alerts[0].endsAt == nil)
+        #expect(bench.alerts[0].source == "http://127.0.0.1:9093")
+        #expect(bench.groupFiring)
+        // Without the group's status (optional): not firing as a group, either way.
+        let noStatus = Array(String(decoding: Self.benchBody, as: UTF8.self).replacingOccurrences(of: #"{"receiver":"klaxon","status":"firing","#, with: #"{"receiver":"klaxon","#).utf8)
+        let quiet = try #require(Self.direct(noStatus))
+        #expect(!quiet.groupFiring)
+        #expect(quiet == (try Self.general(noStatus).get()))
+    }
+
+    /// Thousands of mutants of each body: what the direct reader takes, the general path takes
+    /// as the same batch. Enough of them stay valid that the comparison is made often.
+    @Test func whatItTakesTheGeneralPathReadsTheSame() throws {
+        var r = SplitMix64(seed: 0xD1_EC7)
+        var compared = 0, left = 0
+        for (name, body) in try Self.bodies() {
+            for _ in 0..<1500 {
+                let (what, mutant) = MutationFuzzTests.mutate(body, &r)
+                guard let direct = Self.direct(mutant) else { left += 1; continue }
+                compared += 1
+                switch Self.general(mutant) {
+                case .success(let general):
+                    #expect(direct == general, "\(name), \(what)")
+                case .failure(let error):
+                    Issue.record("\(name), \(what): read directly, but the general path refuses it: \(error)")
+                }
+            }
+        }
+        #expect(compared > 500, "only \(compared) mutants were read directly")
+        #expect(left > 3000, "only \(left) mutants were left to the general path")
+    }
+
+    /// Shapes it leaves to the general path, which answers them (with what it keeps, or an error).
+    @Test(arguments: [
+        ("a member newer Alertmanagers add", #""notification_reason":"new_alerts","#),
+        ("alerts left out", #""truncatedAlerts":2,"#),
+        ("a title, null", #""title":null,"#),
+        ("a member given twice", #""receiver":"a","receiver":"b","#),
+    ])
+    func leavesOtherPayloadsToTheGeneralPath(_ what: String, _ extra: String) throws {
+        var text = String(decoding: Self.benchBody, as: UTF8.self)
+        text.insert(contentsOf: extra, at: text.index(after: text.startIndex))
+        let body = Array(text.utf8)
+        #expect(Self.direct(body) == nil, "\(what)")
+        if case .success(let batch) = Self.general(body), what == "a member newer Alertmanagers add" {
+            #expect(batch.alerts[0].notificationFields?["notification_reason"] == .string("new_alerts"))
+        }
+    }
+
+    @Test(arguments: [
+        ("\\u escape", #""bench alert i1-42""#, #""bench \u0061lert""#),
+        ("an unknown alert member", #""fingerprint":"#, #""extra":1,"fingerprint":"#),
+        ("a label that is a number", #""instance":"i1-42""#, #""instance":42"#),
+        ("version 3", #""version":"4""#, #""version":"3""#),
+        ("no alerts", #""alerts":[{"#, #""alerts":[],"x":[{"#),
+        ("a bad time", #""startsAt":"2026-12-04T10:00:00Z""#, #""startsAt":"yesterday""#),
+        ("a control character", #""bench alert i1-42""#, "\"bench\talert\""),
+        ("text after the object", #""truncatedAlerts":0}"#, #""truncatedAlerts":0} x"#),
+        ("a resolved status of another spelling", #""status":"firing","labels""#, #""status":"Firing","labels""#),
+    ])
+    func refusesToGuess(_ what: String, _ from: String, _ to: String) throws {
+        let text = String(decoding: Self.benchBody, as: UTF8.self)
+        #expect(text.contains(from), "\(what): the bench body changed")
+        let body = Array(text.replacingOccurrences(of: from, with: to).utf8)
+        #expect(Self.direct(body) == nil, "\(what)")
+    }
+}
