@@ -53,6 +53,25 @@ import Testing
         #expect(quiet == (try Self.general(noStatus).get()))
     }
 
+    /// Space between every token (as a person or another tool may send it) and every string
+    /// escape it decodes, in keys' values, skipped members and the group key.
+    @Test func spaceAndEscapesReadAsTheGeneralPathReadsThem() throws {
+        for name in Self.fixtures {
+            let object = try JSONSerialization.jsonObject(with: Data(try Fixture(name).body))
+            let pretty = Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]))
+            let direct = try #require(Self.direct(pretty), "\(name), pretty-printed")
+            #expect(direct == (try Self.general(pretty).get()), "\(name), pretty-printed")
+        }
+        let escapes = #"\" \\ \/ \b \f \n \r \t"#
+        var text = String(decoding: Self.benchBody, as: UTF8.self)
+        text = text.replacingOccurrences(of: #""summary":"bench alert i1-42"}"#, with: #""summary":"bench alert i1-42 "# + escapes + #""}"#)
+        text = text.replacingOccurrences(of: #""receiver":"klaxon""#, with: #""receiver":"kla"# + escapes + #"xon""#)
+        let body = Array(text.utf8)
+        let direct = try #require(Self.direct(body))
+        #expect(direct == (try Self.general(body).get()))
+        #expect(direct.alerts[0].summary == "bench alert i1-42 \" \\ / \u{08} \u{0C} \n \r \t")
+    }
+
     /// Thousands of mutants of each body: what the direct reader takes, the general path takes
     /// as the same batch. Enough of them stay valid that the comparison is made often.
     @Test func whatItTakesTheGeneralPathReadsTheSame() throws {

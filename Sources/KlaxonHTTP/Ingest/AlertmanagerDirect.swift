@@ -43,13 +43,6 @@ enum AlertmanagerDirect {
             return true
         }
 
-        /// After an object's or array's opening: true when its closing `c` comes (taken) instead of a first member.
-        mutating func closesEmpty(_ c: UInt8) -> Bool {
-            space()
-            if i < b.count, b[i] == c { i += 1; return true }
-            return false
-        }
-
         /// After a member: true to go on (a comma), false at `close`; nil for anything else.
         mutating func next(_ close: UInt8) -> Bool? {
             space()
@@ -59,70 +52,58 @@ enum AlertmanagerDirect {
             return nil
         }
 
-        /// The raw bytes of a string without escapes (nil: not a string, or it has one), quote to quote.
-        mutating func plainBytes() -> UnsafeBufferPointer<UInt8>? {
+        /// A string's bytes between its quotes, checked as `FastJSON` checks them, but with no `\u`
+        /// escape; `escaped` says whether it holds other escapes. nil for anything else.
+        mutating func rawString() -> (bytes: UnsafeBufferPointer<UInt8>, escaped: Bool)? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = i
+            var escaped = false
             while i < b.count {
                 let c = b[i]
-                if c == UInt8(ascii: "\"") { i += 1; return UnsafeBufferPointer(rebasing: b[start..<(i - 1)]) }
-                if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
                 i += 1
-            }
-            return nil
-        }
-
-        /// A string: escapes other than `\u` decoded; nil for anything else.
-        mutating func string() -> String? {
-            guard take(UInt8(ascii: "\"")) else { return nil }
-            let start = i
-            while i < b.count {
-                let c = b[i]
-                if c == UInt8(ascii: "\"") {
-                    defer { i += 1 }
-                    return String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                if c == UInt8(ascii: "\"") { return (UnsafeBufferPointer(rebasing: b[start..<(i - 1)]), escaped) }
+                guard c >= 0x20 else { return nil }
+                if c == UInt8(ascii: "\\") {
+                    guard i < b.count, FastJSON.escaped(b[i]) != nil else { return nil }
+                    escaped = true
+                    i += 1
                 }
-                if c == UInt8(ascii: "\\") { break }
-                guard c >= 0x20 else { return nil }
-                i += 1
-            }
-            var bytes = Array(b[start..<i])
-            while i < b.count {
-                let c = b[i]
-                i += 1
-                if c == UInt8(ascii: "\"") { return String(decoding: bytes, as: UTF8.self) }
-                guard c >= 0x20 else { return nil }
-                guard c == UInt8(ascii: "\\") else { bytes.append(c); continue }
-                guard i < b.count else { return nil }
-                guard let byte = FastJSON.escaped(b[i]) else { return nil }
-                bytes.append(byte)
-                i += 1
             }
             return nil
         }
 
-        /// Skips a string that `string()` would read (nothing is made of it); false for anything else.
-        mutating func skipString() -> Bool {
-            guard take(UInt8(ascii: "\"")) else { return false }
-            while i < b.count {
-                let c = b[i]
-                i += 1
-                if c == UInt8(ascii: "\"") { return true }
-                guard c >= 0x20 else { return false }
-                guard c == UInt8(ascii: "\\") else { continue }
-                guard i < b.count else { return false }
-                guard FastJSON.escaped(b[i]) != nil else { return false }
-                i += 1
+        /// The bytes of a string without escapes.
+        mutating func plainBytes() -> UnsafeBufferPointer<UInt8>? {
+            guard let s = rawString(), !s.escaped else { return nil }
+            return s.bytes
+        }
+
+        /// A string, its escapes decoded.
+        mutating func string() -> String? {
+            guard let s = rawString() else { return nil }
+            guard s.escaped else { return String(decoding: s.bytes, as: UTF8.self) }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(s.bytes.count)
+            var k = 0
+            while k < s.bytes.count {
+                // `rawString` checked every escape: a backslash is followed by one `escaped` knows.
+                if s.bytes[k] == UInt8(ascii: "\\"), k + 1 < s.bytes.count, let e = FastJSON.escaped(s.bytes[k + 1]) {
+                    bytes.append(e)
+                    k += 2
+                } else {
+                    bytes.append(s.bytes[k])
+                    k += 1
+                }
             }
-            return false
+            return String(decoding: bytes, as: UTF8.self)
         }
 
         /// Skips an object that `stringMap()` would read.
         mutating func skipStringMap() -> Bool {
             guard take(UInt8(ascii: "{")) else { return false }
-            if closesEmpty(UInt8(ascii: "}")) { return true }
+            if take(UInt8(ascii: "}")) { return true }
             while true {
-                guard key() != nil, skipString(), let more = next(UInt8(ascii: "}")) else { return false }
+                guard key() != nil, rawString() != nil, let more = next(UInt8(ascii: "}")) else { return false }
                 if !more { return true }
             }
         }
@@ -137,7 +118,7 @@ enum AlertmanagerDirect {
         mutating func stringMap() -> [String: String]? {
             guard take(UInt8(ascii: "{")) else { return nil }
             var out: [String: String] = [:]
-            if closesEmpty(UInt8(ascii: "}")) { return out }
+            if take(UInt8(ascii: "}")) { return out }
             while true {
                 guard let k = key(), let v = string() else { return nil }
                 out[String(decoding: k, as: UTF8.self)] = v
@@ -159,21 +140,21 @@ enum AlertmanagerDirect {
         }
 
         mutating func payload() -> AlertBatch? {
-            guard take(UInt8(ascii: "{")), !closesEmpty(UInt8(ascii: "}")) else { return nil }
+            guard take(UInt8(ascii: "{")), !take(UInt8(ascii: "}")) else { return nil }
             var seen = 0
-            var groupStatus: String?, externalURL: String?, groupKey: String?, version: String?
+            var groupFiring = false, externalURL: String?, groupKey: String?
             // The alerts are read before externalURL may have come: their members wait here.
             var raw: [RawAlert] = []
             while true {
                 guard let k = key(), let n = Self.index(of: k, in: Self.payloadKeys), seen & (1 << n) == 0 else { return nil }
                 seen |= 1 << n
                 switch n {
-                case 0: guard skipString() else { return nil }                              // receiver
-                case 1: guard let s = string(), s == "firing" || s == "resolved" else { return nil }; groupStatus = s
+                case 0: guard rawString() != nil else { return nil }                        // receiver
+                case 1: guard let s = string(), s == "firing" || s == "resolved" else { return nil }; groupFiring = s == "firing"
                 case 2: guard let a = alerts() else { return nil }; raw = a
                 case 3, 4, 5: guard skipStringMap() else { return nil }                     // group/common labels, annotations
                 case 6: guard let s = string() else { return nil }; externalURL = s
-                case 7: guard let s = string(), s == "4" else { return nil }; version = s
+                case 7: guard string() == "4" else { return nil }                            // version
                 case 8: guard let s = string(), !s.isEmpty else { return nil }; groupKey = s
                 default:                                                                    // truncatedAlerts
                     space()
@@ -185,7 +166,7 @@ enum AlertmanagerDirect {
                 if !more { break }
             }
             space()
-            guard i == b.count, version != nil, let groupKey, !raw.isEmpty else { return nil }
+            guard i == b.count, seen & (1 << 7) != 0, let groupKey, !raw.isEmpty else { return nil }    // version given
             var alerts: [Alert] = []
             alerts.reserveCapacity(raw.count)
             for a in raw {
@@ -194,7 +175,7 @@ enum AlertmanagerDirect {
                                                       givenFingerprint: a.fingerprint, startsAt: a.startsAt, endsAt: a.endsAt,
                                                       title: nil, externalURL: externalURL))
             }
-            return AlertBatch(groupKey: groupKey, alerts: alerts, title: alerts.first?.summary, groupFiring: groupStatus == "firing",
+            return AlertBatch(groupKey: groupKey, alerts: alerts, title: alerts.first?.summary, groupFiring: groupFiring,
                               truncatedAlerts: 0)
         }
 
@@ -209,7 +190,7 @@ enum AlertmanagerDirect {
         }
 
         mutating func alerts() -> [RawAlert]? {
-            guard take(UInt8(ascii: "[")), !closesEmpty(UInt8(ascii: "]")) else { return nil }
+            guard take(UInt8(ascii: "[")), !take(UInt8(ascii: "]")) else { return nil }
             var out: [RawAlert] = []
             while true {
                 guard let a = alert() else { return nil }
@@ -225,7 +206,7 @@ enum AlertmanagerDirect {
         }
 
         mutating func alert() -> RawAlert? {
-            guard take(UInt8(ascii: "{")), !closesEmpty(UInt8(ascii: "}")) else { return nil }
+            guard take(UInt8(ascii: "{")), !take(UInt8(ascii: "}")) else { return nil }
             var seen = 0
             var status: AlertStatus?, labels: [String: String]?, annotations: [String: String] = [:]
             var startsAt: Date?, endsAt: Date?, generatorURL: String?, fingerprint: String?
