@@ -2,30 +2,48 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// Alerts and timeline entries that left the inbox are kept in chunks: one row of
-/// `alert_chunks` or `timeline_chunks` holds many of one incident's records, oldest first, in
-/// one blob. A move out of the inbox thus writes one row and one index entry per incident
-/// instead of one (plus an index entry) per record: on the `make bench` load that took the
-/// writer from 35 to 27 µs per alert and the whole server from about 75 to 65.
+/// Alerts and timeline entries are filed per incident in chunks: one row of `alert_chunks` or
+/// `timeline_chunks` holds many of one incident's records, oldest first, in one blob, so an
+/// incident's records are one indexed read away and a filing writes one row and one index entry
+/// per incident instead of one (plus an index entry) per record.
 ///
 /// Blob layout (little-endian), a format byte first:
-/// - alerts (format 1): per record a flags byte (bit 0: firing), then the fingerprint and the
-///   stored alert's JSON, each as a varint length and UTF-8 bytes;
-/// - timeline (format 1): per record `at` as 8 bytes (a Double's bits), then kind, actor and
-///   message as varint length and bytes; the actor's length is stored plus one, 0 for none.
+/// - format 1 (written by releases before the ingest log; read, never written now): the records
+///   themselves. Alerts: per record a flags byte (bit 0: firing), then the fingerprint and the
+///   stored alert's JSON, each as a varint length and UTF-8 bytes. Timeline: per record `at` as
+///   8 bytes (a Double's bits), then kind, actor and message as varint length and bytes; the
+///   actor's length is stored plus one, 0 for none.
+/// - format 2: where the records are in `ingest_log` (see `IngestLog`), a `Ref` each (log row,
+///   offset and length as varints). Alerts: a flags byte, the fingerprint (varint length and
+///   bytes), then the ref. Timeline: the ref alone.
 ///
-/// A later version of an alert comes in a later chunk (or the inbox) and replaces the earlier
-/// one in place; a chunk holds each fingerprint at most once.
+/// A later version of an alert comes in a later chunk (or is still waiting in the log) and
+/// replaces the earlier one in place; a chunk holds each fingerprint at most once.
 enum Chunks {
-    static let format: UInt8 = 1
+    /// Records inline (read only) and refs into the log.
+    static let inlineFormat: UInt8 = 1
+    static let refFormat: UInt8 = 2
     /// Records per chunk at most: a lookup of one alert decodes one chunk.
     static let alertsPerChunk = 256
     static let entriesPerChunk = 1024
 
+    /// Where a record is in `ingest_log`: the row, and the record's bytes in its blob.
+    struct Ref: Equatable, Hashable {
+        var log: Int64
+        var offset: Int
+        var length: Int
+    }
+
+    /// Where an alert version's stored JSON is: in the chunk (format 1) or in the log.
+    enum Body: Equatable {
+        case inline(String)
+        case log(Ref)
+    }
+
     struct AlertRecord {
         var fingerprint: String
         var firing: Bool
-        var body: String
+        var body: Body
     }
 
     struct TimelineRecord {
@@ -38,53 +56,85 @@ enum Chunks {
     // MARK: writing
 
     struct Writer {
-        private(set) var bytes: [UInt8] = [Chunks.format]
+        private(set) var bytes: [UInt8]
         private(set) var count = 0
 
-        mutating func alert(fingerprint: UnsafeBufferPointer<UInt8>, firing: Bool, body: UnsafeBufferPointer<UInt8>) {
+        init(format: UInt8 = Chunks.refFormat) { bytes = [format] }
+
+        /// An alert version as a ref (format 2).
+        mutating func alert(fingerprint: String, firing: Bool, at ref: Ref) {
+            precondition(bytes[0] == Chunks.refFormat)
             bytes.append(firing ? 1 : 0)
-            put(fingerprint)
-            put(body)
+            var fp = fingerprint
+            fp.withUTF8 { put($0) }
+            put(ref)
             count += 1
         }
 
-        mutating func alert(_ r: AlertRecord) {
-            var fp = r.fingerprint, body = r.body
-            fp.withUTF8 { f in body.withUTF8 { b in alert(fingerprint: f, firing: r.firing, body: b) } }
-        }
-
-        mutating func entry(at: Double, kind: UnsafeBufferPointer<UInt8>, actor: UnsafeBufferPointer<UInt8>?, message: UnsafeBufferPointer<UInt8>) {
-            var bits = at.bitPattern.littleEndian
-            withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
-            put(kind)
-            if let actor { varint(UInt64(actor.count) + 1); bytes.append(contentsOf: actor) } else { varint(0) }
-            put(message)
+        /// A timeline entry as a ref (format 2).
+        mutating func entry(at ref: Ref) {
+            precondition(bytes[0] == Chunks.refFormat)
+            put(ref)
             count += 1
         }
 
+        /// An alert version inline (format 1; the migration from inbox tables writes these).
+        mutating func alert(fingerprint: String, firing: Bool, body: String) {
+            precondition(bytes[0] == Chunks.inlineFormat)
+            bytes.append(firing ? 1 : 0)
+            var fp = fingerprint, b = body
+            fp.withUTF8 { put($0) }
+            b.withUTF8 { put($0) }
+            count += 1
+        }
+
+        /// A timeline entry inline (format 1).
         mutating func entry(_ r: TimelineRecord) {
-            var kind = r.kind, message = r.message
-            kind.withUTF8 { k in
-                message.withUTF8 { m in
-                    if var actor = r.actor {
-                        actor.withUTF8 { a in entry(at: r.at, kind: k, actor: a, message: m) }
-                    } else {
-                        entry(at: r.at, kind: k, actor: nil, message: m)
-                    }
-                }
-            }
+            precondition(bytes[0] == Chunks.inlineFormat)
+            Chunks.put(r, into: &bytes)
+            count += 1
+        }
+
+        private mutating func put(_ r: Ref) {
+            Chunks.varint(UInt64(r.log), into: &bytes)
+            Chunks.varint(UInt64(r.offset), into: &bytes)
+            Chunks.varint(UInt64(r.length), into: &bytes)
         }
 
         private mutating func put(_ s: UnsafeBufferPointer<UInt8>) {
-            varint(UInt64(s.count))
+            Chunks.varint(UInt64(s.count), into: &bytes)
             bytes.append(contentsOf: s)
         }
+    }
 
-        private mutating func varint(_ v: UInt64) {
-            var v = v
-            while v >= 0x80 { bytes.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
-            bytes.append(UInt8(v))
+    static func varint(_ v: UInt64, into bytes: inout [UInt8]) {
+        var v = v
+        while v >= 0x80 { bytes.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+        bytes.append(UInt8(v))
+    }
+
+    static func put(_ s: String, into bytes: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { u in
+            varint(UInt64(u.count), into: &bytes)
+            bytes.append(contentsOf: u)
         }
+    }
+
+    /// A timeline entry's fields: `at`, kind, actor (length plus one, 0 for none), message.
+    static func put(_ r: TimelineRecord, into bytes: inout [UInt8]) {
+        var bits = r.at.bitPattern.littleEndian
+        withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
+        put(r.kind, into: &bytes)
+        if var actor = r.actor {
+            actor.withUTF8 { a in
+                varint(UInt64(a.count) + 1, into: &bytes)
+                bytes.append(contentsOf: a)
+            }
+        } else {
+            varint(0, into: &bytes)
+        }
+        put(r.message, into: &bytes)
     }
 
     // MARK: reading
@@ -94,11 +144,17 @@ enum Chunks {
         DatabaseError(resultCode: .SQLITE_CORRUPT, message: "damaged \(what) chunk in the database")
     }
 
-    private struct Reader {
+    /// Reads a chunk's or a log record's bytes; every read is bounds-checked (a damaged blob is
+    /// an error, never a crash).
+    struct Reader {
         let p: UnsafeRawBufferPointer
-        var at = 1
+        var at: Int
         let what: String
         var done: Bool { at >= p.count }
+
+        init(_ p: UnsafeRawBufferPointer, at: Int = 0, what: String) {
+            self.p = p; self.at = at; self.what = what
+        }
 
         mutating func byte() throws -> UInt8 {
             guard at < p.count else { throw Chunks.corrupt(what) }
@@ -113,8 +169,9 @@ enum Chunks {
                 v |= UInt64(b & 0x7F) << shift
                 if b < 0x80 { break }
                 shift += 7
-                guard shift < 35 else { throw Chunks.corrupt(what) }
+                guard shift < 63 else { throw Chunks.corrupt(what) }
             }
+            guard v <= UInt64(Int.max) else { throw Chunks.corrupt(what) }
             return Int(v)
         }
 
@@ -135,52 +192,81 @@ enum Chunks {
             withUnsafeMutableBytes(of: &bits) { $0.copyMemory(from: s) }
             return Double(bitPattern: UInt64(littleEndian: bits))
         }
+
+        mutating func ref() throws -> Ref {
+            let log = try varint(), offset = try varint(), length = try varint()
+            return Ref(log: Int64(log), offset: offset, length: length)
+        }
+
+        mutating func timelineRecord() throws -> TimelineRecord {
+            let at = try double()
+            let kind = try string()
+            let actorLength = try varint()
+            let actor = actorLength == 0 ? nil : String(decoding: try slice(actorLength - 1), as: UTF8.self)
+            let message = try string()
+            return TimelineRecord(at: at, kind: kind, actor: actor, message: message)
+        }
     }
 
-    private static func open(_ blob: UnsafeRawBufferPointer, _ what: String) throws -> Reader {
-        guard blob.count >= 1, blob[0] == format else { throw corrupt(what) }
-        return Reader(p: blob, what: what)
+    /// The reader past the format byte, and the format.
+    private static func open(_ blob: UnsafeRawBufferPointer, _ what: String) throws -> (Reader, UInt8) {
+        guard blob.count >= 1, blob[0] == inlineFormat || blob[0] == refFormat else { throw corrupt(what) }
+        return (Reader(blob, at: 1, what: what), blob[0])
     }
 
-    /// Each alert of the chunk, in order; `body` false skips the JSON (a cheaper pass).
+    /// Each alert of the chunk, in order; `body` false skips the JSON of inline records (a
+    /// cheaper pass: their body is then empty).
     static func alerts(_ blob: UnsafeRawBufferPointer, body: Bool = true, _ each: (AlertRecord) throws -> Void) throws {
-        var r = try open(blob, "alert")
+        var (r, format) = try open(blob, "alert")
         while !r.done {
             let flags = try r.byte()
             guard flags <= 1 else { throw corrupt("alert") }
             let fp = try r.string()
-            let json = try r.slice(try r.varint())
-            try each(AlertRecord(fingerprint: fp, firing: flags == 1, body: body ? String(decoding: json, as: UTF8.self) : ""))
+            if format == refFormat {
+                try each(AlertRecord(fingerprint: fp, firing: flags == 1, body: .log(try r.ref())))
+            } else {
+                let json = try r.slice(try r.varint())
+                try each(AlertRecord(fingerprint: fp, firing: flags == 1, body: .inline(body ? String(decoding: json, as: UTF8.self) : "")))
+            }
         }
     }
 
-    /// The JSON of the chunk's alert with this fingerprint, if it holds one.
+    /// The chunk's alert with this fingerprint, if it holds one.
     static func alert(_ blob: UnsafeRawBufferPointer, fingerprint: String) throws -> AlertRecord? {
-        var r = try open(blob, "alert")
+        var (r, format) = try open(blob, "alert")
         var want = fingerprint
         return try want.withUTF8 { target -> AlertRecord? in
             while !r.done {
                 let flags = try r.byte()
                 guard flags <= 1 else { throw corrupt("alert") }
                 let fp = try r.slice(try r.varint())
-                let json = try r.slice(try r.varint())
-                if fp.count == target.count, fp.count == 0 || memcmp(fp.baseAddress!, target.baseAddress!, fp.count) == 0 {
-                    return AlertRecord(fingerprint: fingerprint, firing: flags == 1, body: String(decoding: json, as: UTF8.self))
+                let match = fp.count == target.count && (fp.count == 0 || memcmp(fp.baseAddress!, target.baseAddress!, fp.count) == 0)
+                if format == refFormat {
+                    let ref = try r.ref()
+                    if match { return AlertRecord(fingerprint: fingerprint, firing: flags == 1, body: .log(ref)) }
+                } else {
+                    let json = try r.slice(try r.varint())
+                    if match { return AlertRecord(fingerprint: fingerprint, firing: flags == 1, body: .inline(String(decoding: json, as: UTF8.self))) }
                 }
             }
             return nil
         }
     }
 
-    static func entries(_ blob: UnsafeRawBufferPointer, _ each: (TimelineRecord) throws -> Void) throws {
-        var r = try open(blob, "timeline")
+    /// A timeline chunk's item: the entry itself (format 1) or where it is in the log.
+    enum TimelineItem {
+        case inline(TimelineRecord)
+        case log(Ref)
+    }
+
+    static func entries(_ blob: UnsafeRawBufferPointer, _ each: (TimelineItem) throws -> Void) throws {
+        var (r, format) = try open(blob, "timeline")
         while !r.done {
-            let at = try r.double()
-            let kind = try r.string()
-            let actorLength = try r.varint()
-            let actor = actorLength == 0 ? nil : String(decoding: try r.slice(actorLength - 1), as: UTF8.self)
-            let message = try r.string()
-            try each(TimelineRecord(at: at, kind: kind, actor: actor, message: message))
+            if format == refFormat {
+                try each(.log(try r.ref()))
+            } else {
+                try each(.inline(try r.timelineRecord()))
+            }
         }
     }
 }

@@ -169,8 +169,8 @@ public final class SQLiteStore: IncidentStore {
             for incident in try Int.fetchAll(db, sql: "SELECT DISTINCT incident FROM alerts ORDER BY incident") {
                 try rows(db, "SELECT fingerprint, status, body FROM alerts WHERE incident = ? ORDER BY rowid", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
                     if records[incident]?.count ?? 0 >= Chunks.alertsPerChunk { try flush("alert_chunks", incident) }
-                    records[incident, default: Chunks.Writer()].alert(Chunks.AlertRecord(
-                        fingerprint: columnText(h, 0) ?? "", firing: columnText(h, 1) == AlertStatus.firing.rawValue, body: columnText(h, 2) ?? ""))
+                    records[incident, default: Chunks.Writer(format: Chunks.inlineFormat)].alert(
+                        fingerprint: columnText(h, 0) ?? "", firing: columnText(h, 1) == AlertStatus.firing.rawValue, body: columnText(h, 2) ?? "")
                 }
                 try flush("alert_chunks", incident)
             }
@@ -180,11 +180,69 @@ public final class SQLiteStore: IncidentStore {
                 let incident = Int(sqlite3_column_int64(h, 0))
                 if let l = last, l != incident || records[l]!.count >= Chunks.entriesPerChunk { try flush("timeline_chunks", l) }
                 last = incident
-                records[incident, default: Chunks.Writer()].entry(Chunks.TimelineRecord(
+                records[incident, default: Chunks.Writer(format: Chunks.inlineFormat)].entry(Chunks.TimelineRecord(
                     at: sqlite3_column_double(h, 1), kind: columnText(h, 2) ?? "", actor: columnText(h, 3), message: columnText(h, 4) ?? ""))
             }
             if let l = last { try flush("timeline_chunks", l) }
             try db.execute(sql: "DROP TABLE alerts; DROP TABLE timeline")
+        }
+        m.registerMigration("v7: ingest log") { db in
+            // New alert versions and timeline entries go to the ingest log, one row per write
+            // transaction, and are filed into the chunks as refs (see `IngestLog`, `WriterState`).
+            // What waited in the inbox tables becomes chunks of the records themselves (format 1),
+            // after each incident's chunks, in the same order; the inbox tables go.
+            try db.execute(sql: """
+                CREATE TABLE ingest_log (
+                    id INTEGER PRIMARY KEY,
+                    data BLOB NOT NULL
+                );
+                CREATE TABLE log_filed (
+                    incident INTEGER PRIMARY KEY,
+                    through INTEGER NOT NULL
+                );
+                CREATE TABLE log_front (id INTEGER NOT NULL);
+                INSERT INTO log_front (id) VALUES (0);
+                """)
+            var marks: [Int: (alerts: Int64, timeline: Int64)] = [:]
+            try rows(db, "SELECT incident, alerts_through, timeline_through FROM inbox_merged", { _ in }) { h in
+                marks[Int(sqlite3_column_int64(h, 0))] = (sqlite3_column_int64(h, 1), sqlite3_column_int64(h, 2))
+            }
+            func insert(_ table: String, _ incident: Int, _ chunk: Chunks.Writer) throws {
+                guard chunk.count > 0 else { return }
+                try run(db, "INSERT INTO \(table) (incident, data) VALUES (?, ?)") { h in
+                    sqlite3_bind_int64(h, 1, Int64(incident))
+                    bindBlob(h, 2, chunk.bytes)
+                }
+            }
+            for incident in try Int.fetchAll(db, sql: "SELECT DISTINCT incident FROM alert_inbox ORDER BY incident") {
+                // Each waiting alert once (its latest row), where it first came.
+                var order: [String] = []
+                var latest: [String: (Bool, String)] = [:]
+                try rows(db, "SELECT fingerprint, status, body FROM alert_inbox WHERE incident = ? AND seq > ? ORDER BY seq", { h in
+                    sqlite3_bind_int64(h, 1, Int64(incident)); sqlite3_bind_int64(h, 2, marks[incident]?.alerts ?? 0)
+                }) { h in
+                    let fp = columnText(h, 0) ?? ""
+                    if latest[fp] == nil { order.append(fp) }
+                    latest[fp] = (columnText(h, 1) == AlertStatus.firing.rawValue, columnText(h, 2) ?? "")
+                }
+                var chunk = Chunks.Writer(format: Chunks.inlineFormat)
+                for fp in order {
+                    chunk.alert(fingerprint: fp, firing: latest[fp]!.0, body: latest[fp]!.1)
+                    if chunk.count >= Chunks.alertsPerChunk { try insert("alert_chunks", incident, chunk); chunk = Chunks.Writer(format: Chunks.inlineFormat) }
+                }
+                try insert("alert_chunks", incident, chunk)
+            }
+            for incident in try Int.fetchAll(db, sql: "SELECT DISTINCT incident FROM timeline_inbox ORDER BY incident") {
+                var chunk = Chunks.Writer(format: Chunks.inlineFormat)
+                try rows(db, "SELECT at, kind, actor, message FROM timeline_inbox WHERE incident = ? AND id > ? ORDER BY id", { h in
+                    sqlite3_bind_int64(h, 1, Int64(incident)); sqlite3_bind_int64(h, 2, marks[incident]?.timeline ?? 0)
+                }) { h in
+                    chunk.entry(Chunks.TimelineRecord(at: sqlite3_column_double(h, 0), kind: columnText(h, 1) ?? "", actor: columnText(h, 2), message: columnText(h, 3) ?? ""))
+                    if chunk.count >= Chunks.entriesPerChunk { try insert("timeline_chunks", incident, chunk); chunk = Chunks.Writer(format: Chunks.inlineFormat) }
+                }
+                try insert("timeline_chunks", incident, chunk)
+            }
+            try db.execute(sql: "DROP TABLE alert_inbox; DROP TABLE timeline_inbox; DROP TABLE inbox_merged")
         }
         return m
     }
@@ -194,7 +252,9 @@ public final class SQLiteStore: IncidentStore {
         do {
             result = try await pool.write { db in
                 try self.writer.maintain(db)
-                return try body(SQLiteTransaction(db: db, cache: self.cache, writer: self.writer))
+                let result = try body(SQLiteTransaction(db: db, cache: self.cache, writer: self.writer))
+                try self.writer.flush(db)
+                return result
             }
         } catch {
             writer.rolledBack()
@@ -226,6 +286,7 @@ public final class SQLiteStore: IncidentStore {
                     try db.inTransaction(.immediate) {
                         try self.writer.maintain(db)
                         result = try body(SQLiteTransaction(db: db, cache: self.cache, writer: self.writer))
+                        try self.writer.flush(db)
                         return .commit
                     }
                 }
@@ -241,9 +302,15 @@ public final class SQLiteStore: IncidentStore {
         try await pool.read { db in try body(SQLiteTransaction(db: db, cache: self.cache, writer: nil)) }
     }
 
-    /// Moves every inbox row to the indexed tables now (tests; the writer does it on its own).
+    /// Files every record waiting in the log into its incident's chunks now (tests; the writer
+    /// does it on its own).
     public func mergeInbox() async throws {
-        try await pool.write { db in try self.writer.mergeAll(db) }
+        do {
+            try await pool.write { db in try self.writer.fileAll(db) }
+        } catch {
+            writer.rolledBack()
+            throw error
+        }
     }
 
     public func nextTimerDue() async throws -> Date? {
@@ -259,6 +326,15 @@ public final class SQLiteStore: IncidentStore {
     }
 
     public func claimOutbox(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] {
+        do {
+            return try await claimOutboxOnce(now: now, limit: limit, lease: lease)
+        } catch {
+            writer.rolledBack()
+            throw error
+        }
+    }
+
+    private func claimOutboxOnce(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] {
         try await pool.write { db in
             try self.writer.maintain(db)
             let tx = SQLiteTransaction(db: db, cache: self.cache, writer: self.writer)
@@ -274,6 +350,7 @@ public final class SQLiteStore: IncidentStore {
                 try tx.save(m)
                 out.append(m)
             }
+            try self.writer.flush(db)
             return out
         }
     }
@@ -417,32 +494,52 @@ struct SQLiteTransaction: StoreTransaction {
         return try String.fetchAll(db, sql: sql, arguments: args).map(incidentRecord)
     }
 
-    /// SQL for the last alert and timeline row of incident ?1 moved out of the inbox: inbox
-    /// rows up to it are copies of records in the chunks (see `WriterState`).
-    private var alertsMoved: String { "IFNULL((SELECT alerts_through FROM inbox_merged WHERE incident = ?1), 0)" }
-    private var timelineMoved: String { "IFNULL((SELECT timeline_through FROM inbox_merged WHERE incident = ?1), 0)" }
+    /// The incident's records still waiting in the log (not filed into its chunks), in order:
+    /// the log from the front, or from past the last row filed for it if that is later.
+    private func waitingInLog(of incident: Int, _ each: (IngestLog.Scanned) throws -> Void) throws {
+        var from: Int64 = 0
+        try rows(db, "SELECT MAX(IFNULL((SELECT id FROM log_front), 0) - 1, IFNULL((SELECT through FROM log_filed WHERE incident = ?1), 0))",
+                 { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in from = sqlite3_column_int64(h, 0) }
+        try rows(db, "SELECT id, data FROM ingest_log WHERE id > ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, from) }) { h in
+            try IngestLog.records(columnBlob(h, 1), log: sqlite3_column_int64(h, 0)) { r in
+                if r.incident == incident { try each(r) }
+            }
+        }
+    }
 
     func alerts(of incident: Int) throws -> [StoredAlert] {
         // In arrival order, each replaced in place by its later versions: the chunks, then the
-        // inbox's.
+        // log's waiting records.
         var bodies: [String] = []
         var position: [String: Int] = [:]
         func add(_ fingerprint: String, _ body: String) {
             if let i = position[fingerprint] { bodies[i] = body } else { position[fingerprint] = bodies.count; bodies.append(body) }
         }
+        let blobs = writer?.blobs(db) ?? LogBlobs(db)
+        defer { blobs.close() }
         try rows(db, "SELECT data FROM alert_chunks WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
-            try Chunks.alerts(columnBlob(h, 0)) { add($0.fingerprint, $0.body) }
-        }
-        if let seqs = writer?.waitingAlerts(of: incident) {
-            // The writer knows where they are: no scan of the inbox.
-            for seq in seqs {
-                try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE seq = ?", { h in sqlite3_bind_int64(h, 1, seq) }) { h in
-                    add(columnText(h, 0) ?? "", columnText(h, 1) ?? "")
+            try Chunks.alerts(columnBlob(h, 0)) { a in
+                switch a.body {
+                case .inline(let body): add(a.fingerprint, body)
+                case .log(let ref):
+                    let record = try blobs.alert(ref)
+                    guard record.fingerprint == a.fingerprint else { throw Chunks.corrupt("alert") }
+                    add(a.fingerprint, record.body)
                 }
             }
+        }
+        if let refs = writer?.waitingAlerts(of: incident) {
+            // The writer knows where they are: no scan of the log.
+            for ref in refs {
+                let record = try blobs.alert(ref)
+                add(record.fingerprint, record.body)
+            }
         } else {
-            try rows(db, "SELECT fingerprint, body FROM alert_inbox WHERE incident = ?1 AND seq > \(alertsMoved) ORDER BY seq", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
-                add(columnText(h, 0) ?? "", columnText(h, 1) ?? "")
+            try waitingInLog(of: incident) { r in
+                if r.isAlert {
+                    let record = try IngestLog.alert(r.bytes)
+                    add(record.fingerprint, record.body)
+                }
             }
         }
         return try bodies.map { try decode(StoredAlert.self, $0) }
@@ -450,25 +547,44 @@ struct SQLiteTransaction: StoreTransaction {
 
     func alert(of incident: Int, fingerprint: String) throws -> StoredAlert? {
         var body: String?
+        let blobs = writer?.blobs(db) ?? LogBlobs(db)
+        defer { blobs.close() }
+        func resolve(_ record: Chunks.AlertRecord?) throws -> String? {
+            switch record?.body {
+            case nil: return nil
+            case .inline(let body)?: return body
+            case .log(let ref)?:
+                let found = try blobs.alert(ref)
+                guard found.fingerprint == fingerprint else { throw Chunks.corrupt("alert") }
+                return found.body
+            }
+        }
         if let writer {
-            // The writer knows where its latest version is: one row read, or none for a new alert.
-            if let seq = writer.inboxSeq(incident: incident, fingerprint: fingerprint) {
-                try rows(db, "SELECT body FROM alert_inbox WHERE seq = ?", { h in sqlite3_bind_int64(h, 1, seq) }) { h in body = columnText(h, 0) }
+            // The writer knows where its latest version is: one record read, or none for a new alert.
+            if let ref = writer.waitingRef(incident: incident, fingerprint: fingerprint) {
+                body = try blobs.alert(ref).body
             } else if let at = try writer.movedAlert(db, incident: incident, fingerprint: fingerprint) {
+                var record: Chunks.AlertRecord?
                 try rows(db, "SELECT data FROM alert_chunks WHERE id = ?", { h in sqlite3_bind_int64(h, 1, at.chunk) }) { h in
-                    body = try Chunks.alert(columnBlob(h, 0), fingerprint: fingerprint)?.body
+                    record = try Chunks.alert(columnBlob(h, 0), fingerprint: fingerprint)
                 }
-                guard body != nil else { throw Chunks.corrupt("alert") }
+                guard record != nil else { throw Chunks.corrupt("alert") }
+                body = try resolve(record)
             }
         } else {
-            try rows(db, "SELECT body FROM alert_inbox WHERE incident = ?1 AND fingerprint = ?2 AND seq > \(alertsMoved) ORDER BY seq DESC LIMIT 1", { h in
-                sqlite3_bind_int64(h, 1, Int64(incident)); bindText(h, 2, fingerprint)
-            }) { h in body = columnText(h, 0) }
+            try waitingInLog(of: incident) { r in
+                if r.isAlert {
+                    let record = try IngestLog.alert(r.bytes)
+                    if record.fingerprint == fingerprint { body = record.body }
+                }
+            }
             if body == nil {
                 // The newest chunk that has it.
+                var record: Chunks.AlertRecord?
                 try rows(db, "SELECT data FROM alert_chunks WHERE incident = ? ORDER BY id DESC", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
-                    if body == nil { body = try Chunks.alert(columnBlob(h, 0), fingerprint: fingerprint)?.body }
+                    if record == nil { record = try Chunks.alert(columnBlob(h, 0), fingerprint: fingerprint) }
                 }
+                body = try resolve(record)
             }
         }
         return try body.map { try decode(StoredAlert.self, $0) }
@@ -480,10 +596,14 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
+        // The log row of what came before is written first, and the savepoint's own before it
+        // ends, so a rollback undoes exactly the savepoint's records.
+        try writer?.flush(db)
         var result: T?
         do {
             try db.inSavepoint {
                 result = try body()
+                try writer?.flush(db)
                 return .commit
             }
         } catch {
@@ -502,36 +622,32 @@ struct SQLiteTransaction: StoreTransaction {
 
     func append(_ e: TimelineEntry) throws {
         guard let writer else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "timeline entries are written in write transactions only") }
-        try run(db, "INSERT INTO timeline_inbox (incident, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)") { h in
-            sqlite3_bind_int64(h, 1, Int64(e.incident))
-            sqlite3_bind_double(h, 2, e.at.timeIntervalSince1970)
-            bindText(h, 3, e.kind)
-            if let actor = e.actor { bindText(h, 4, actor) } else { sqlite3_bind_null(h, 4) }
-            bindText(h, 5, e.message)
-        }
-        writer.timelineAppended(e, id: db.lastInsertedRowID)
+        writer.append(e)
     }
 
     func timeline(of incident: Int) throws -> [TimelineEntry] {
-        // Everything in the chunks is older than everything in the inbox.
+        // Everything in the chunks is older than everything still waiting in the log.
         var out: [TimelineEntry] = []
-        func entry(_ h: OpaquePointer) {
-            out.append(TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: sqlite3_column_double(h, 0)), kind: columnText(h, 1) ?? "",
-                                     actor: columnText(h, 2), message: columnText(h, 3) ?? ""))
+        func add(_ e: Chunks.TimelineRecord) {
+            out.append(TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: e.at), kind: e.kind, actor: e.actor, message: e.message))
         }
+        let blobs = writer?.blobs(db) ?? LogBlobs(db)
+        defer { blobs.close() }
         try rows(db, "SELECT data FROM timeline_chunks WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
-            try Chunks.entries(columnBlob(h, 0)) { e in
-                out.append(TimelineEntry(incident: incident, at: Date(timeIntervalSince1970: e.at), kind: e.kind, actor: e.actor, message: e.message))
+            try Chunks.entries(columnBlob(h, 0)) { item in
+                switch item {
+                case .inline(let e): add(e)
+                case .log(let ref): add(try blobs.entry(ref))
+                }
             }
         }
-        if let ids = writer?.waitingTimeline(of: incident) {
-            // The writer knows where they are: no scan of the inbox.
-            for id in ids {
-                try rows(db, "SELECT at, kind, actor, message FROM timeline_inbox WHERE id = ?", { h in sqlite3_bind_int64(h, 1, id) }, entry)
-            }
+        if let refs = writer?.waitingTimeline(of: incident) {
+            // The writer knows where they are: no scan of the log.
+            for ref in refs { add(try blobs.entry(ref)) }
         } else {
-            try rows(db, "SELECT at, kind, actor, message FROM timeline_inbox WHERE incident = ?1 AND id > \(timelineMoved) ORDER BY id",
-                     { h in sqlite3_bind_int64(h, 1, Int64(incident)) }, entry)
+            try waitingInLog(of: incident) { r in
+                if !r.isAlert { add(try IngestLog.entry(r.bytes)) }
+            }
         }
         return out
     }

@@ -7,33 +7,30 @@ import KlaxonEngine
 /// State that only write transactions read and change; they run one at a time.
 ///
 /// - Open incidents by key as last saved: the ingest path asks for one on every alert.
-/// - The inbox: new alert versions and timeline entries are appended to `alert_inbox` and
-///   `timeline_inbox` (rowid order only, so a commit of alerts for many incidents writes a few
-///   sequential pages) and later moved into `alert_chunks` and `timeline_chunks`, whose rows
-///   each hold many records of one incident (see `Chunks`) and are indexed by incident.
-/// - Moves go one incident at a time, all of its waiting rows at once, the incident with the
-///   most rows waiting first: its rows then make one chunk (or a few), one row and one index
-///   entry for many records. (Moving the oldest rows of every incident instead made tiny
-///   chunks; a row and an index entry per record, as `alerts` and `timeline` were until
-///   schema v6, cost the writer a quarter more.) Once `inboxLimit` rows wait, each write
-///   transaction first moves incidents until fewer wait or `mergeChunk` rows moved (at least
-///   one incident): bounded work, so no commit waits long behind a move.
-/// - A moved row is not deleted from the inbox then (deleting rows spread over many pages
-///   would write each page again): `inbox_merged` notes, per incident, the last alert and
-///   timeline row moved, and readers skip the inbox rows up to it. Rows are deleted in runs
-///   from the front, once every row before them moved; a mark goes with its last row. If one
-///   incident's old rows hold the front back for long, it is moved first.
-/// - For each waiting alert: where it is, whether the version it replaced in the chunks fired;
-///   for each incident, its count of firing alerts; for incidents the writer touched, where
-///   each alert's latest version in the chunks is (so the ingest path reads one chunk, or
-///   none for a new alert).
+/// - The log: a transaction's new alert versions and timeline entries are collected in
+///   `pending` and inserted as one row of `ingest_log` when it ends (`flush`; see `IngestLog`).
+///   The writer numbers log rows itself (`nextLog`), so a record's ref is known before its row
+///   is written.
+/// - Filing: records waiting in the log are filed per incident into its chunks, as refs (see
+///   `Chunks`): one incident at a time, all of its waiting records at once, the incident with
+///   the most waiting first, so they make one chunk (or a few). Once `inboxLimit` records wait,
+///   each write transaction first files incidents until fewer wait or `mergeChunk` records
+///   were filed (at least one incident): bounded work, so no commit waits long behind it.
+/// - `log_filed` notes, per incident, the last log row whose records of it are filed; readers
+///   skip those. `log_front` is a row below which every record is filed: readers and `load`
+///   scan the log from there. An incident whose old records hold the front back too long is
+///   filed first.
+/// - For each waiting alert: where its latest version is, whether it fires, whether the version
+///   it replaced in the chunks fired; for each incident, its count of firing alerts; for
+///   incidents the writer touched, where each alert's latest version in the chunks is (so the
+///   ingest path reads one chunk, or none for a new alert).
 ///
 /// Any rollback forgets all of it; the next write transaction reads it back from the database.
 final class WriterState: @unchecked Sendable {
     struct AlertKey: Hashable { let incident: Int; let fingerprint: String }
-    /// A waiting alert: its row, whether it fires, whether the version it replaced in the
-    /// chunks fired, and its stored JSON (a move writes the chunk from memory).
-    struct InboxAlert { var seq: Int64; var firing: Bool; var firingMoved: Bool; var body: String }
+    /// A waiting alert: where its latest version is in the log, whether it fires, and whether
+    /// the version it replaced in the chunks fired.
+    struct InboxAlert { var ref: Chunks.Ref; var firing: Bool; var firingMoved: Bool }
     /// An incident's alerts in the chunks: the chunk with each one's latest version, whether
     /// that version fires, and how many fire.
     struct Moved {
@@ -72,34 +69,33 @@ final class WriterState: @unchecked Sendable {
             return old == nil
         }
     }
-    /// One incident's rows in the inbox not moved yet, oldest first.
+    /// One incident's records waiting in the log (not filed yet).
     struct Waiting {
+        /// Its waiting alerts, in the order they first came (each one's latest version is in `inbox`).
         var fingerprints: [String] = []
-        /// Timeline rows and their entries (a move writes the chunk from memory).
-        var timeline: [(id: Int64, entry: Chunks.TimelineRecord)] = []
+        var timeline: [Chunks.Ref] = []
+        /// The log row of its oldest waiting record.
+        var oldest: Int64 = .max
         var count: Int { fingerprints.count + timeline.count }
-        /// Its oldest timeline row (each alert comes with one): how long it has waited.
-        var oldest: Int64 { timeline.first?.id ?? .max }
     }
 
     let inboxLimit: Int
     let mergeChunk: Int
     private(set) var openByKey: [String: IncidentRecord] = [:]
-    /// Alerts waiting in the inbox (not moved yet). nil: not known (at start and after a
-    /// rollback); `load` reads it back.
+    /// Alerts waiting in the log. nil: not known (at start and after a rollback); `load` reads it back.
     private var inbox: [AlertKey: InboxAlert]?
     private var waiting: [Int: Waiting] = [:]
-    private var waitingRows = 0
-    /// Rows in the inbox tables, moved or not: they are deleted from the front.
-    private var physicalRows = 0
-    /// A move happened since the front was last looked for (only a move can advance it).
-    private var movedSinceFront = true
-    /// Every inbox row below these has been deleted.
-    private var alertFront: Int64 = 0
-    private var timelineFront: Int64 = 0
-    /// Firing alerts of the incident counted in the inbox minus those they replaced in the chunks.
+    private var waitingRecords = 0
+    /// The log row this transaction's records go to; `pending` holds its bytes until `flush`.
+    private(set) var nextLog: Int64 = 1
+    private(set) var pending: [UInt8] = []
+    /// Every record in log rows below it is filed (as `log_front` says).
+    private var front: Int64 = 0
+    /// A filing happened since the front was last looked for (only a filing can advance it).
+    private var filedSinceFront = true
+    /// Firing alerts of the incident counted in the log minus those they replaced in the chunks.
     private var firingDelta: [Int: Int] = [:]
-    /// Per incident, its alerts in the chunks (read on first use, then kept up by moves;
+    /// Per incident, its alerts in the chunks (read on first use, then kept up by filings;
     /// forgotten when it resolves). At most `movedLimit` alerts are kept (about 50 bytes each
     /// with Alertmanager's fingerprints, 140 with long string ones):
     /// past that, all are forgotten and read again on use.
@@ -119,6 +115,7 @@ final class WriterState: @unchecked Sendable {
         waiting.removeAll()
         moved.removeAll()
         movedCount = 0
+        pending.removeAll()
     }
 
     /// The incident's alerts in the chunks, read on first use.
@@ -137,7 +134,7 @@ final class WriterState: @unchecked Sendable {
         return m
     }
 
-    /// The chunk holding the latest moved version of the alert, and whether it fires; nil when
+    /// The chunk holding the latest filed version of the alert, and whether it fires; nil when
     /// none of the incident's chunks has it.
     func movedAlert(_ db: Database, incident: Int, fingerprint: String) throws -> Moved.Entry? {
         try movedAlerts(db, incident)[fingerprint]
@@ -160,72 +157,88 @@ final class WriterState: @unchecked Sendable {
         }
     }
 
-    /// At the start of every write transaction: knows the inbox, moves part of it when full and
-    /// deletes what moved from the front.
+    /// How many log rows a reader may have to scan: the front may lag this far behind.
+    var frontLag: Int64 { Int64(inboxLimit / 4 + 64) }
+
+    /// At the start of every write transaction: knows the log, files part of it when too much
+    /// waits, and moves the front.
     func maintain(_ db: Database) throws {
-        if inbox == nil { try load(db) }
+        if inbox == nil || !pending.isEmpty { try reload(db) }
         if inboxLimit == 0 {
-            if waitingRows > 0 || physicalRows > 0 { try mergeAll(db) }
+            if waitingRecords > 0 { try fileAll(db) }
             return
         }
-        if waitingRows >= inboxLimit {
+        if waitingRecords >= inboxLimit {
             // Busiest first; of equally busy ones the one waiting longest, so the front moves.
-            // One sort per transaction, not a search per incident moved.
+            // One sort per transaction, not a search per incident filed.
             let order = waiting.map { (incident: $0.key, count: $0.value.count, oldest: $0.value.oldest) }
                 .sorted { $0.count != $1.count ? $0.count > $1.count : $0.oldest < $1.oldest }
-            var moved = 0
+            var filed = 0
             for next in order {
-                moved += next.count
-                try move(db, next.incident)
-                if waitingRows < inboxLimit || moved >= mergeChunk { break }
+                filed += next.count
+                try file(db, next.incident)
+                if waitingRecords < inboxLimit || filed >= mergeChunk { break }
             }
         }
-        // An incident whose old rows hold the front back while the inbox grows goes next.
-        var guardRounds = 0
-        while physicalRows >= 2 * inboxLimit + mergeChunk, guardRounds < 8, let incident = oldestWaiting() {
-            try move(db, incident)
-            try deleteFront(db)
-            guardRounds += 1
+        // An incident whose old records hold the front back goes next.
+        var rounds = 0
+        while nextLog - front > frontLag, rounds < 8, let oldest = oldestWaiting(), nextLog - oldest.1 > frontLag {
+            try file(db, oldest.0)
+            try advanceFront(db)
+            rounds += 1
         }
-        try deleteFront(db)
+        try advanceFront(db)
     }
 
-    /// Moves every waiting row and empties the inbox tables (tests; inbox limit 0).
-    func mergeAll(_ db: Database) throws {
-        if inbox == nil { try load(db) }
-        for incident in waiting.keys.sorted() { try move(db, incident) }
-        try deleteFront(db)
+    /// Files every waiting record (tests; inbox limit 0).
+    func fileAll(_ db: Database) throws {
+        if inbox == nil || !pending.isEmpty { try reload(db) }
+        for incident in waiting.keys.sorted() { try file(db, incident) }
+        try advanceFront(db)
+    }
+
+    /// Inserts this transaction's log row, if it has records. Before every commit, and around
+    /// savepoints (so a savepoint's rollback undoes exactly its own records).
+    func flush(_ db: Database) throws {
+        guard !pending.isEmpty else { return }
+        try pending.withUnsafeBytes { b in
+            try run(db, "INSERT INTO ingest_log (id, data) VALUES (?, ?)") { h in
+                sqlite3_bind_int64(h, 1, nextLog)
+                // Static: the bytes stay put until the statement ran.
+                _ = sqlite3_bind_blob(h, 2, b.baseAddress, Int32(b.count), nil)
+            }
+        }
+        nextLog += 1
+        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
     }
 
     private func load(_ db: Database) throws {
-        var marks: [Int: (alerts: Int64, timeline: Int64)] = [:]
-        try rows(db, "SELECT incident, alerts_through, timeline_through FROM inbox_merged", { _ in }) { h in
-            marks[Int(sqlite3_column_int64(h, 0))] = (sqlite3_column_int64(h, 1), sqlite3_column_int64(h, 2))
+        var marks: [Int: Int64] = [:]
+        try rows(db, "SELECT incident, through FROM log_filed", { _ in }) { h in
+            marks[Int(sqlite3_column_int64(h, 0))] = sqlite3_column_int64(h, 1)
         }
+        var front: Int64 = 0
+        try rows(db, "SELECT id FROM log_front", { _ in }) { h in front = sqlite3_column_int64(h, 0) }
+        var last: Int64 = 0
+        try rows(db, "SELECT MAX(id) FROM ingest_log", { _ in }) { h in last = sqlite3_column_int64(h, 0) }
         var found: [AlertKey: InboxAlert] = [:]
         var byIncident: [Int: Waiting] = [:]
-        var physical = 0
-        var firstAlert: Int64?
-        try rows(db, "SELECT seq, incident, fingerprint, status, body FROM alert_inbox ORDER BY seq", { _ in }) { h in
-            let seq = sqlite3_column_int64(h, 0)
-            let incident = Int(sqlite3_column_int64(h, 1))
-            physical += 1
-            if firstAlert == nil { firstAlert = seq }
-            guard seq > marks[incident]?.alerts ?? 0 else { return }
-            let key = AlertKey(incident: incident, fingerprint: columnText(h, 2) ?? "")
-            let firing = columnText(h, 3) == AlertStatus.firing.rawValue
-            found[key] = InboxAlert(seq: seq, firing: firing, firingMoved: false, body: columnText(h, 4) ?? "")
-            byIncident[incident, default: Waiting()].fingerprints.append(key.fingerprint)
-        }
-        var firstTimeline: Int64?
-        try rows(db, "SELECT id, incident, at, kind, actor, message FROM timeline_inbox ORDER BY id", { _ in }) { h in
-            let id = sqlite3_column_int64(h, 0)
-            let incident = Int(sqlite3_column_int64(h, 1))
-            physical += 1
-            if firstTimeline == nil { firstTimeline = id }
-            guard id > marks[incident]?.timeline ?? 0 else { return }
-            byIncident[incident, default: Waiting()].timeline.append((id, Chunks.TimelineRecord(
-                at: sqlite3_column_double(h, 2), kind: columnText(h, 3) ?? "", actor: columnText(h, 4), message: columnText(h, 5) ?? "")))
+        try rows(db, "SELECT id, data FROM ingest_log WHERE id >= ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, front) }) { h in
+            let log = sqlite3_column_int64(h, 0)
+            try IngestLog.records(columnBlob(h, 1), log: log) { r in
+                guard log > marks[r.incident] ?? 0 else { return }
+                var w = byIncident[r.incident] ?? Waiting()
+                w.oldest = min(w.oldest, log)
+                if r.isAlert {
+                    let (fp, firing) = try IngestLog.alertHead(r.bytes)
+                    let key = AlertKey(incident: r.incident, fingerprint: fp)
+                    if found[key] == nil { w.fingerprints.append(fp) }
+                    found[key] = InboxAlert(ref: r.ref, firing: firing, firingMoved: false)
+                } else {
+                    w.timeline.append(r.ref)
+                }
+                byIncident[r.incident] = w
+            }
         }
         var delta: [Int: Int] = [:]
         for (key, a) in found {
@@ -234,32 +247,24 @@ final class WriterState: @unchecked Sendable {
             delta[key.incident, default: 0] += (a.firing ? 1 : 0) - (before ? 1 : 0)
         }
         inbox = found
-        movedSinceFront = true
         waiting = byIncident
-        waitingRows = byIncident.values.reduce(0) { $0 + $1.count }
-        physicalRows = physical
-        alertFront = firstAlert ?? 0
-        timelineFront = firstTimeline ?? 0
+        waitingRecords = byIncident.values.reduce(0) { $0 + $1.count }
+        self.front = front
+        filedSinceFront = true
+        nextLog = last + 1
+        pending.removeAll()
         firingDelta = delta
     }
 
-    /// Moves every waiting row of the incident into chunks, in arrival order, and notes how far
-    /// it moved. Everything of the incident in the chunks stays older than everything of it
-    /// still waiting.
-    private func move(_ db: Database, _ incident: Int) throws {
+    /// Files every waiting record of the incident into its chunks, in arrival order, and notes
+    /// how far it filed. Everything of the incident in the chunks stays older than everything
+    /// of it still waiting.
+    private func file(_ db: Database, _ incident: Int) throws {
         guard let w = waiting.removeValue(forKey: incident) else { return }
-        waitingRows -= w.count
-        movedSinceFront = true
-        var lastAlert: Int64 = 0
+        waitingRecords -= w.count
+        filedSinceFront = true
         if !w.fingerprints.isEmpty {
-            var seqs: [(Int64, AlertKey)] = []
-            seqs.reserveCapacity(w.fingerprints.count)
-            for fp in w.fingerprints {
-                let key = AlertKey(incident: incident, fingerprint: fp)
-                if let a = inbox?[key] { seqs.append((a.seq, key)) }
-            }
-            seqs.sort { $0.0 < $1.0 }
-            // Kept up if known (else read from the chunks, this move's included, on first use).
+            // Kept up if known (else read from the chunks, this filing's included, on first use).
             // Taken out while it changes, so its dictionary is not copied.
             var known = moved.removeValue(forKey: incident)
             var chunk = Chunks.Writer()
@@ -279,13 +284,11 @@ final class WriterState: @unchecked Sendable {
                 chunk = Chunks.Writer()
                 inChunk.removeAll(keepingCapacity: true)
             }
-            for (seq, key) in seqs {
-                let a = inbox![key]!
-                chunk.alert(Chunks.AlertRecord(fingerprint: key.fingerprint, firing: a.firing, body: a.body))
-                inChunk.append((key.fingerprint, a.firing))
+            for fp in w.fingerprints {
+                guard let a = inbox!.removeValue(forKey: AlertKey(incident: incident, fingerprint: fp)) else { continue }
+                chunk.alert(fingerprint: fp, firing: a.firing, at: a.ref)
+                inChunk.append((fp, a.firing))
                 firingDelta[incident, default: 0] -= (a.firing ? 1 : 0) - (a.firingMoved ? 1 : 0)
-                inbox![key] = nil
-                lastAlert = max(lastAlert, seq)
                 if chunk.count >= Chunks.alertsPerChunk { try flush() }
             }
             try flush()
@@ -302,137 +305,92 @@ final class WriterState: @unchecked Sendable {
                 }
                 chunk = Chunks.Writer()
             }
-            for (_, entry) in w.timeline {
-                chunk.entry(entry)
+            for ref in w.timeline {
+                chunk.entry(at: ref)
                 if chunk.count >= Chunks.entriesPerChunk { try flush() }
             }
             try flush()
         }
+        // Filing runs before the transaction's own records: every record of it is in a row below nextLog.
         try run(db, """
-            INSERT INTO inbox_merged (incident, alerts_through, timeline_through) VALUES (?, ?, ?)
-            ON CONFLICT(incident) DO UPDATE SET alerts_through = MAX(alerts_through, excluded.alerts_through),
-                                                timeline_through = MAX(timeline_through, excluded.timeline_through)
+            INSERT INTO log_filed (incident, through) VALUES (?, ?)
+            ON CONFLICT(incident) DO UPDATE SET through = MAX(through, excluded.through)
             """) { h in
             sqlite3_bind_int64(h, 1, Int64(incident))
-            sqlite3_bind_int64(h, 2, lastAlert)
-            sqlite3_bind_int64(h, 3, w.timeline.last?.id ?? 0)
+            sqlite3_bind_int64(h, 2, nextLog - 1)
         }
     }
 
-    /// The incident of the oldest row still waiting.
-    private func oldestWaiting() -> Int? {
-        var best: (Int64, Int)?
-        for (incident, w) in waiting {
-            if let id = w.timeline.first?.id, best == nil || id < best!.0 { best = (id, incident) }
-        }
-        let oldestTimeline = best
-        var bestAlert: (Int64, Int)?
-        for (key, a) in inbox ?? [:] where bestAlert == nil || a.seq < bestAlert!.0 { bestAlert = (a.seq, key.incident) }
-        // Timeline rows and alerts count alike towards the inbox; move whichever front is further behind.
-        switch (oldestTimeline, bestAlert) {
-        case let (t?, a?): return (t.0 - timelineFront) >= (a.0 - alertFront) ? t.1 : a.1
-        case let (t?, nil): return t.1
-        case let (nil, a?): return a.1
-        default: return nil
-        }
+    /// The incident of the oldest waiting record, and its log row.
+    private func oldestWaiting() -> (Int, Int64)? {
+        var best: (Int, Int64)?
+        for (incident, w) in waiting where best == nil || w.oldest < best!.1 { best = (incident, w.oldest) }
+        return best
     }
 
-    /// Deletes the inbox rows in front of the oldest waiting one (all moved), and the marks
-    /// that no longer guard a row.
-    private func deleteFront(_ db: Database) throws {
-        guard physicalRows > waitingRows, movedSinceFront else { return }
-        movedSinceFront = false
-        var alertCut = Int64.max
-        for a in (inbox ?? [:]).values where a.seq < alertCut { alertCut = a.seq }
-        var timelineCut = Int64.max
-        for w in waiting.values { if let id = w.timeline.first?.id, id < timelineCut { timelineCut = id } }
-        // Runs of at least 256 rows (or everything), not a few rows every transaction.
-        let alertRun = alertCut == .max || alertCut - alertFront >= 256
-        let timelineRun = timelineCut == .max || timelineCut - timelineFront >= 256
-        // Not yet: the front cannot move before the next move does.
-        guard alertRun || timelineRun else { return }
-        if alertRun {
-            try run(db, "DELETE FROM alert_inbox WHERE seq < ?") { h in sqlite3_bind_int64(h, 1, alertCut) }
-            physicalRows -= db.changesCount
-            alertFront = alertCut == .max ? 0 : alertCut
-        }
-        if timelineRun {
-            try run(db, "DELETE FROM timeline_inbox WHERE id < ?") { h in sqlite3_bind_int64(h, 1, timelineCut) }
-            physicalRows -= db.changesCount
-            timelineFront = timelineCut == .max ? 0 : timelineCut
-        }
-        // An emptied table numbers its next row from 1 again (SQLite takes the largest row id
-        // present plus one), so no mark may claim any of its numbers any more.
-        if alertCut == .max { try run(db, "UPDATE inbox_merged SET alerts_through = 0 WHERE alerts_through != 0") { _ in } }
-        if timelineCut == .max { try run(db, "UPDATE inbox_merged SET timeline_through = 0 WHERE timeline_through != 0") { _ in } }
-        // A mark guards rows at or below it; with both fronts past it, none is left.
-        try run(db, "DELETE FROM inbox_merged WHERE alerts_through < ? AND timeline_through < ?") { h in
-            sqlite3_bind_int64(h, 1, alertCut == .max ? .max : alertFront)
-            sqlite3_bind_int64(h, 2, timelineCut == .max ? .max : timelineFront)
-        }
-        if physicalRows == 0 { alertFront = 0; timelineFront = 0 }
+    /// Notes a new front when it moved far enough (in runs, not a write every transaction).
+    private func advanceFront(_ db: Database) throws {
+        guard filedSinceFront, nextLog - front >= 64 || waiting.isEmpty else { return }
+        filedSinceFront = false
+        let newFront = oldestWaiting()?.1 ?? nextLog
+        guard newFront > front, newFront - front >= 64 || waiting.isEmpty else { return }
+        try run(db, "UPDATE log_front SET id = ?") { h in sqlite3_bind_int64(h, 1, newFront) }
+        front = newFront
     }
 
-    /// Firing alerts of the incident, the inbox's included.
+    /// Firing alerts of the incident, the waiting ones included.
     func firingCount(_ db: Database, of incident: Int) throws -> Int {
         try movedAlerts(db, incident).firing + (firingDelta[incident] ?? 0)
     }
 
-    /// The inbox rows of the incident's waiting alerts, oldest first (nil: not known yet).
-    func waitingAlerts(of incident: Int) -> [Int64]? {
+    /// Where the incident's waiting alerts' latest versions are, in the order they first came
+    /// (nil: not known yet).
+    func waitingAlerts(of incident: Int) -> [Chunks.Ref]? {
         guard let inbox else { return nil }
         guard let w = waiting[incident] else { return [] }
-        return w.fingerprints.compactMap { inbox[AlertKey(incident: incident, fingerprint: $0)]?.seq }.sorted()
+        return w.fingerprints.compactMap { inbox[AlertKey(incident: incident, fingerprint: $0)]?.ref }
     }
 
-    /// The incident's waiting timeline rows, oldest first (nil: not known yet).
-    func waitingTimeline(of incident: Int) -> [Int64]? {
+    /// The incident's waiting timeline records, oldest first (nil: not known yet).
+    func waitingTimeline(of incident: Int) -> [Chunks.Ref]? {
         guard inbox != nil else { return nil }
-        return waiting[incident]?.timeline.map(\.id) ?? []
+        return waiting[incident]?.timeline ?? []
     }
 
-    /// Where the alert waits in the inbox, if it does.
-    func inboxSeq(incident: Int, fingerprint: String) -> Int64? {
-        inbox?[AlertKey(incident: incident, fingerprint: fingerprint)]?.seq
+    /// Where the alert's latest version waits in the log, if it does.
+    func waitingRef(incident: Int, fingerprint: String) -> Chunks.Ref? {
+        inbox?[AlertKey(incident: incident, fingerprint: fingerprint)]?.ref
+    }
+
+    /// Reads records by ref, this transaction's unwritten row included.
+    func blobs(_ db: Database) -> LogBlobs {
+        LogBlobs(db, pending: pending.isEmpty ? nil : (nextLog, pending))
     }
 
     func save(_ db: Database, _ alert: StoredAlert, body: String) throws {
         let key = AlertKey(incident: alert.incident, fingerprint: alert.alert.fingerprint)
         let firing = alert.alert.status == .firing
-        if let existing = inbox?[key] {
-            try run(db, "UPDATE alert_inbox SET status = ?, received_at = ?, body = ? WHERE seq = ?") { h in
-                bindText(h, 1, alert.alert.status.rawValue)
-                sqlite3_bind_double(h, 2, alert.receivedAt.timeIntervalSince1970)
-                bindText(h, 3, body)
-                sqlite3_bind_int64(h, 4, existing.seq)
-            }
+        let (offset, length) = IngestLog.appendAlert(into: &pending, incident: alert.incident, fingerprint: key.fingerprint, firing: firing, body: body)
+        let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
+        if let existing = inbox![key] {
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
-            inbox![key]!.firing = firing
-            inbox![key]!.body = body
+            inbox![key] = InboxAlert(ref: ref, firing: firing, firingMoved: existing.firingMoved)
         } else {
             let before = try movedAlert(db, incident: key.incident, fingerprint: key.fingerprint)?.firing ?? false
-            try run(db, "INSERT INTO alert_inbox (incident, fingerprint, status, received_at, body) VALUES (?, ?, ?, ?, ?)") { h in
-                sqlite3_bind_int64(h, 1, Int64(alert.incident))
-                bindText(h, 2, alert.alert.fingerprint)
-                bindText(h, 3, alert.alert.status.rawValue)
-                sqlite3_bind_double(h, 4, alert.receivedAt.timeIntervalSince1970)
-                bindText(h, 5, body)
-            }
-            let seq = db.lastInsertedRowID
-            inbox![key] = InboxAlert(seq: seq, firing: firing, firingMoved: before, body: body)
+            inbox![key] = InboxAlert(ref: ref, firing: firing, firingMoved: before)
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (before ? 1 : 0)
             waiting[key.incident, default: Waiting()].fingerprints.append(key.fingerprint)
-            waitingRows += 1
-            physicalRows += 1
-            if alertFront == 0 { alertFront = seq }
+            waiting[key.incident]!.oldest = min(waiting[key.incident]!.oldest, nextLog)
+            waitingRecords += 1
         }
     }
 
-    func timelineAppended(_ e: TimelineEntry, id: Int64) {
-        let incident = e.incident
-        waiting[incident, default: Waiting()].timeline.append((id, Chunks.TimelineRecord(at: e.at.timeIntervalSince1970, kind: e.kind, actor: e.actor, message: e.message)))
-        waitingRows += 1
-        physicalRows += 1
-        if timelineFront == 0 { timelineFront = id }
+    func append(_ e: TimelineEntry) {
+        let (offset, length) = IngestLog.appendEntry(into: &pending, incident: e.incident, Chunks.TimelineRecord(
+            at: e.at.timeIntervalSince1970, kind: e.kind, actor: e.actor, message: e.message))
+        let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
+        waiting[e.incident, default: Waiting()].timeline.append(ref)
+        waiting[e.incident]!.oldest = min(waiting[e.incident]!.oldest, nextLog)
+        waitingRecords += 1
     }
 }

@@ -5,7 +5,8 @@ import KlaxonEngine
 import GRDB
 @testable import KlaxonStore
 
-/// Moved alerts and timeline entries live in chunks, many records to a row (`Chunks`).
+/// Filed alerts and timeline entries live in chunks, many records to a row (`Chunks`), as refs
+/// into the ingest log (`IngestLog`) or, from earlier releases, inline.
 struct ChunkTests {
     let t0 = Date(timeIntervalSince1970: 1_795_420_800)
 
@@ -22,16 +23,17 @@ struct ChunkTests {
         }
     }
 
-    @Test func recordsReadBackAsWritten() throws {
+    /// Format 1 chunks (the records themselves, as releases before the log wrote them).
+    @Test func inlineRecordsReadBackAsWritten() throws {
         var rand = Rand(state: 7)
         for _ in 0..<200 {
-            var alerts: [Chunks.AlertRecord] = []
+            var alerts: [(String, Bool, String)] = []
             var entries: [Chunks.TimelineRecord] = []
-            var a = Chunks.Writer(), t = Chunks.Writer()
+            var a = Chunks.Writer(format: Chunks.inlineFormat), t = Chunks.Writer(format: Chunks.inlineFormat)
             for i in 0..<rand.next(40) {
-                let r = Chunks.AlertRecord(fingerprint: "\(i)-" + rand.text(), firing: rand.next(2) == 0, body: rand.text())
+                let r = ("\(i)-" + rand.text(), rand.next(2) == 0, rand.text())
                 alerts.append(r)
-                a.alert(r)
+                a.alert(fingerprint: r.0, firing: r.1, body: r.2)
             }
             for _ in 0..<rand.next(40) {
                 let at = [0, -1.5, 1_795_420_800.123456, .greatestFiniteMagnitude][rand.next(4)]
@@ -42,30 +44,114 @@ struct ChunkTests {
             var readAlerts: [Chunks.AlertRecord] = []
             var readEntries: [Chunks.TimelineRecord] = []
             try a.bytes.withUnsafeBytes { b in try Chunks.alerts(b) { readAlerts.append($0) } }
-            try t.bytes.withUnsafeBytes { b in try Chunks.entries(b) { readEntries.append($0) } }
-            #expect(readAlerts.map(\.fingerprint) == alerts.map(\.fingerprint))
-            #expect(readAlerts.map(\.firing) == alerts.map(\.firing))
-            #expect(readAlerts.map(\.body) == alerts.map(\.body))
+            try t.bytes.withUnsafeBytes { b in
+                try Chunks.entries(b) { item in
+                    guard case .inline(let e) = item else { Issue.record("a ref in an inline chunk"); return }
+                    readEntries.append(e)
+                }
+            }
+            #expect(readAlerts.map(\.fingerprint) == alerts.map(\.0))
+            #expect(readAlerts.map(\.firing) == alerts.map(\.1))
+            #expect(readAlerts.map(\.body) == alerts.map { .inline($0.2) })
             #expect(readEntries.map(\.at) == entries.map(\.at))
             #expect(readEntries.map(\.kind) == entries.map(\.kind))
             #expect(readEntries.map(\.actor) == entries.map(\.actor))
             #expect(readEntries.map(\.message) == entries.map(\.message))
             // Every alert is found by its fingerprint; one that is not there is not.
             for r in alerts {
-                let found = try a.bytes.withUnsafeBytes { b in try Chunks.alert(b, fingerprint: r.fingerprint) }
-                #expect(found?.body == r.body && found?.firing == r.firing)
+                let found = try a.bytes.withUnsafeBytes { b in try Chunks.alert(b, fingerprint: r.0) }
+                #expect(found?.body == .inline(r.2) && found?.firing == r.1)
+            }
+            #expect(try a.bytes.withUnsafeBytes { b in try Chunks.alert(b, fingerprint: "absent") } == nil)
+        }
+    }
+
+    /// Format 2 chunks (refs into the log) and the log's own records read back as written.
+    @Test func logRecordsAndRefsReadBackAsWritten() throws {
+        var rand = Rand(state: 11)
+        for round in 0..<200 {
+            var log: [UInt8] = []
+            var alerts: [(incident: Int, fp: String, firing: Bool, body: String, ref: Chunks.Ref)] = []
+            var entries: [(incident: Int, entry: Chunks.TimelineRecord, ref: Chunks.Ref)] = []
+            var kinds: [Bool] = []
+            for i in 0..<(1 + rand.next(40)) {
+                let incident = [1, 127, 128, 1 << 40][rand.next(4)]
+                if rand.next(2) == 0 {
+                    let (fp, firing, body) = ("\(i)-" + rand.text(), rand.next(2) == 0, rand.text())
+                    let (offset, length) = IngestLog.appendAlert(into: &log, incident: incident, fingerprint: fp, firing: firing, body: body)
+                    alerts.append((incident, fp, firing, body, Chunks.Ref(log: Int64(round + 1), offset: offset, length: length)))
+                    kinds.append(true)
+                } else {
+                    let at = [0, -1.5, 1_795_420_800.123456, .greatestFiniteMagnitude][rand.next(4)]
+                    let e = Chunks.TimelineRecord(at: at, kind: rand.text(), actor: rand.next(3) == 0 ? nil : rand.text(), message: rand.text())
+                    let (offset, length) = IngestLog.appendEntry(into: &log, incident: incident, e)
+                    entries.append((incident, e, Chunks.Ref(log: Int64(round + 1), offset: offset, length: length)))
+                    kinds.append(false)
+                }
+            }
+            #expect(log.first == IngestLog.format)
+            // Scanned in order, each with its incident and ref; each read back from its bytes.
+            var scanned: [IngestLog.Scanned] = []
+            var readAlerts: [(String, Bool, String)] = []
+            var readEntries: [Chunks.TimelineRecord] = []
+            try log.withUnsafeBytes { b in
+                try IngestLog.records(b, log: Int64(round + 1)) { r in
+                    scanned.append(r)
+                    if r.isAlert {
+                        readAlerts.append(try IngestLog.alert(r.bytes))
+                        let head = try IngestLog.alertHead(r.bytes)
+                        #expect(head.fingerprint == readAlerts.last!.0 && head.firing == readAlerts.last!.1)
+                    } else {
+                        readEntries.append(try IngestLog.entry(r.bytes))
+                    }
+                }
+            }
+            #expect(scanned.map(\.isAlert) == kinds)
+            #expect(scanned.filter(\.isAlert).map(\.ref) == alerts.map(\.ref))
+            #expect(scanned.filter { !$0.isAlert }.map(\.ref) == entries.map(\.ref))
+            #expect(scanned.filter(\.isAlert).map(\.incident) == alerts.map(\.incident))
+            #expect(readAlerts.map(\.0) == alerts.map(\.fp) && readAlerts.map(\.1) == alerts.map(\.firing) && readAlerts.map(\.2) == alerts.map(\.body))
+            #expect(readEntries.map(\.message) == entries.map(\.entry.message) && readEntries.map(\.actor) == entries.map(\.entry.actor))
+            #expect(readEntries.map(\.at) == entries.map(\.entry.at) && readEntries.map(\.kind) == entries.map(\.entry.kind))
+            // A chunk of refs to them.
+            var a = Chunks.Writer(), t = Chunks.Writer()
+            for r in alerts { a.alert(fingerprint: r.fp, firing: r.firing, at: r.ref) }
+            for e in entries { t.entry(at: e.ref) }
+            var chunkAlerts: [Chunks.AlertRecord] = []
+            var chunkEntries: [Chunks.Ref] = []
+            try a.bytes.withUnsafeBytes { b in try Chunks.alerts(b) { chunkAlerts.append($0) } }
+            try t.bytes.withUnsafeBytes { b in
+                try Chunks.entries(b) { item in
+                    guard case .log(let ref) = item else { Issue.record("an inline entry in a ref chunk"); return }
+                    chunkEntries.append(ref)
+                }
+            }
+            #expect(chunkAlerts.map(\.fingerprint) == alerts.map(\.fp))
+            #expect(chunkAlerts.map(\.firing) == alerts.map(\.firing))
+            #expect(chunkAlerts.map(\.body) == alerts.map { .log($0.ref) })
+            #expect(chunkEntries == entries.map(\.ref))
+            for r in alerts {
+                let found = try a.bytes.withUnsafeBytes { b in try Chunks.alert(b, fingerprint: r.fp) }
+                #expect(found?.body == .log(r.ref) && found?.firing == r.firing)
             }
             #expect(try a.bytes.withUnsafeBytes { b in try Chunks.alert(b, fingerprint: "absent") } == nil)
         }
     }
 
     /// A damaged blob is refused with SQLITE_CORRUPT, whatever the damage; it never crashes.
-    @Test func aDamagedChunkIsAnErrorNotACrash() throws {
-        var a = Chunks.Writer(), t = Chunks.Writer()
-        a.alert(Chunks.AlertRecord(fingerprint: "fp1", firing: true, body: "{\"x\":1}"))
-        a.alert(Chunks.AlertRecord(fingerprint: "", firing: false, body: ""))
+    @Test func aDamagedChunkOrLogRowIsAnErrorNotACrash() throws {
+        var a = Chunks.Writer(format: Chunks.inlineFormat), t = Chunks.Writer(format: Chunks.inlineFormat)
+        a.alert(fingerprint: "fp1", firing: true, body: "{\"x\":1}")
+        a.alert(fingerprint: "", firing: false, body: "")
         t.entry(Chunks.TimelineRecord(at: 1, kind: "alert.firing", actor: "am", message: "Firing: x"))
         t.entry(Chunks.TimelineRecord(at: 2, kind: "note", actor: nil, message: ""))
+        var ra = Chunks.Writer(), rt = Chunks.Writer()
+        ra.alert(fingerprint: "fp1", firing: true, at: Chunks.Ref(log: 300, offset: 1, length: 40))
+        ra.alert(fingerprint: "", firing: false, at: Chunks.Ref(log: 1, offset: 200, length: 1))
+        rt.entry(at: Chunks.Ref(log: 1 << 40, offset: 0, length: 5))
+        var log: [UInt8] = []
+        _ = IngestLog.appendAlert(into: &log, incident: 3, fingerprint: "fp1", firing: true, body: "{}")
+        _ = IngestLog.appendEntry(into: &log, incident: 300, Chunks.TimelineRecord(at: 1, kind: "note", actor: "p", message: "m"))
         func attempt(_ bytes: [UInt8]) -> Bool {
             do {
                 try bytes.withUnsafeBytes { b in
@@ -82,19 +168,46 @@ struct ChunkTests {
                 return false
             }
         }
+        func attemptLog(_ bytes: [UInt8]) -> Bool {
+            do {
+                try bytes.withUnsafeBytes { b in
+                    try IngestLog.records(b, log: 1) { r in
+                        if r.isAlert { _ = try IngestLog.alert(r.bytes); _ = try IngestLog.alertHead(r.bytes) } else { _ = try IngestLog.entry(r.bytes) }
+                    }
+                    // A record read by a ref that does not fit it.
+                    for start in 0..<b.count {
+                        let r = UnsafeRawBufferPointer(rebasing: b[start...])
+                        _ = try? IngestLog.alert(r)
+                        _ = try? IngestLog.entry(r)
+                    }
+                }
+                return true
+            } catch let e as DatabaseError {
+                #expect(e.resultCode == .SQLITE_CORRUPT)
+                return false
+            } catch {
+                Issue.record("unexpected error \(error)")
+                return false
+            }
+        }
         #expect(!attempt([]), "an empty blob")
+        #expect(!attemptLog([]), "an empty log row")
         #expect(!attempt([9] + Array(a.bytes.dropFirst())), "an unknown format")
-        for whole in [a.bytes, t.bytes] {
-            for cut in 1..<whole.count { _ = attempt(Array(whole.prefix(cut))) }
+        #expect(!attemptLog([9] + Array(log.dropFirst())), "an unknown log format")
+        #expect(!attemptLog(log + [7, 1]), "an unknown record tag")
+        for (whole, check) in [(a.bytes, attempt), (t.bytes, attempt), (ra.bytes, attempt), (rt.bytes, attempt), (log, attemptLog)] {
+            for cut in 1..<whole.count { _ = check(Array(whole.prefix(cut))) }
             var rand = Rand(state: UInt64(whole.count))
             for _ in 0..<2_000 {
                 var bytes = whole
                 for _ in 0...rand.next(3) { bytes[1 + rand.next(bytes.count - 1)] = UInt8(rand.next(256)) }
-                _ = attempt(bytes)
+                _ = check(bytes)
             }
         }
         // A length that runs past the end.
-        #expect(!attempt([Chunks.format, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
+        #expect(!attempt([Chunks.inlineFormat, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
+        #expect(!attempt([Chunks.refFormat, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
+        #expect(!attemptLog([IngestLog.format, IngestLog.alertTag, 1, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
     }
 
     /// A chunk damaged on disk makes its incident's reads fail with SQLITE_CORRUPT (an error the
@@ -133,6 +246,59 @@ struct ChunkTests {
             try tx.save(StoredAlert(incident: 2, alert: Alert(fingerprint: "a", status: .resolved, summary: "a2-2"), severity: .p2, receivedAt: t0))
         }
         #expect(try await store.read { tx in try tx.alerts(of: 2).map(\.alert.summary) } == ["a2-2"])
+    }
+
+    /// A log row damaged on disk (or a ref that does not fit it) makes the reads that need it
+    /// fail with SQLITE_CORRUPT, never a crash; records in other rows read as before.
+    @Test func aDamagedLogRowIsAnErrorNotACrash() async throws {
+        let db = TempDB()
+        let t0 = self.t0
+        for filed in [false, true] {
+            let store = try SQLiteStore(path: db.path + "\(filed)", inboxLimit: 1000)
+            try await store.write { tx in
+                for n in 1...2 {
+                    try tx.save(IncidentRecord(number: n, key: "k\(n)", integration: "x", title: "t", severity: .p2, category: .other,
+                                               team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+                }
+                try tx.save(StoredAlert(incident: 1, alert: Alert(fingerprint: "a", status: .firing, summary: "a1"), severity: .p2, receivedAt: t0))
+                try tx.append(TimelineEntry(incident: 1, at: t0, kind: "note", actor: nil, message: "one"))
+            }
+            try await store.write { tx in
+                try tx.save(StoredAlert(incident: 2, alert: Alert(fingerprint: "a", status: .firing, summary: "a2"), severity: .p2, receivedAt: t0))
+            }
+            if filed { try await store.mergeInbox() }
+            // Incident 1's row loses its last bytes: the records no longer fit.
+            try await store.pool.write { db in
+                try db.execute(sql: "UPDATE ingest_log SET data = substr(data, 1, length(data) - 3) WHERE id = 1")
+            }
+            let reopened = try SQLiteStore(path: db.path + "\(filed)", inboxLimit: 1000)
+            for s in [store, reopened] {
+                for inWriter in [false, true] {
+                    @Sendable func one(_ tx: any StoreTransaction) throws -> Int { try tx.alerts(of: 1).count + tx.timeline(of: 1).count }
+                    @Sendable func two(_ tx: any StoreTransaction) throws -> [String] { try tx.alerts(of: 2).map(\.alert.summary) }
+                    do {
+                        _ = inWriter ? try await s.write(one) : try await s.read(one)
+                        Issue.record("a damaged log row was read (filed: \(filed), writer: \(inWriter))")
+                    } catch let e as DatabaseError {
+                        #expect(e.resultCode == .SQLITE_CORRUPT)
+                    }
+                    if filed {
+                        // Filed, incident 2's records are read by ref.
+                        #expect(try await (inWriter ? s.write(two) : s.read(two)) == ["a2"], "filed: \(filed), writer: \(inWriter)")
+                    } else {
+                        // Waiting records are found by scanning the log from the front, past the
+                        // damaged row: on a reader, or a writer reading its memory back (as it
+                        // does after any failed transaction).
+                        do {
+                            _ = inWriter ? try await s.write(two) : try await s.read(two)
+                            Issue.record("a scan read past a damaged log row")
+                        } catch let e as DatabaseError {
+                            #expect(e.resultCode == .SQLITE_CORRUPT)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The writer keeps Alertmanager-shaped fingerprints by value: no two fingerprints may meet.
@@ -263,6 +429,54 @@ struct MigrationV6Tests {
             #expect(t1 == stride(from: 0, to: 30, by: 2).map { "\($0 % 3 == 0 ? "-" : "p\($0)") t\($0)" })
             #expect(t2 == stride(from: 1, to: 30, by: 2).map { "t\($0)" } + ["waiting"])
             #expect(z1 == "one-\(many - 1)")
+        }
+    }
+}
+
+/// A database written by the previous release (schema v6: alerts waiting in the inbox tables,
+/// some already moved) opens with its waiting rows filed as chunks, nothing lost and nothing
+/// out of order, and new records go to the log.
+struct MigrationV7Tests {
+    @Test func aVersion6InboxBecomesChunks() async throws {
+        let db = try await earlierDatabase(upTo: "v6: alert and timeline chunks") { db in
+            func body(_ fp: String, _ status: String, _ summary: String) -> String {
+                StoredAlertJSON.encode(StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: AlertStatus(rawValue: status)!, summary: summary),
+                                                   severity: .p2, receivedAt: Date(timeIntervalSince1970: 0)))
+            }
+            var chunk = Chunks.Writer(format: Chunks.inlineFormat)
+            chunk.alert(fingerprint: "m", firing: true, body: body("m", "firing", "m1"))
+            chunk.alert(fingerprint: "n", firing: true, body: body("n", "firing", "n1"))
+            try db.execute(sql: "INSERT INTO alert_chunks (incident, data) VALUES (1, ?)", arguments: [Data(chunk.bytes)])
+            var entries = Chunks.Writer(format: Chunks.inlineFormat)
+            entries.entry(Chunks.TimelineRecord(at: 0, kind: "note", actor: "p", message: "first"))
+            try db.execute(sql: "INSERT INTO timeline_chunks (incident, data) VALUES (1, ?)", arguments: [Data(entries.bytes)])
+            // Waiting: a row already moved (at its mark), a newer version of "m", a new one.
+            for (fp, status, summary) in [("x", "firing", "moved copy"), ("m", "resolved", "m2"), ("z", "firing", "z1")] {
+                try db.execute(sql: "INSERT INTO alert_inbox (incident, fingerprint, status, received_at, body) VALUES (1, ?, ?, 0, ?)",
+                               arguments: [fp, status, body(fp, status, summary)])
+            }
+            try db.execute(sql: "INSERT INTO timeline_inbox (incident, at, kind, actor, message) VALUES (1, 1, 'note', NULL, 'moved copy')")
+            try db.execute(sql: "INSERT INTO timeline_inbox (incident, at, kind, actor, message) VALUES (1, 2, 'note', NULL, 'second')")
+            try db.execute(sql: "INSERT INTO inbox_merged (incident, alerts_through, timeline_through) VALUES (1, 1, 1)")
+        }
+        let store = try SQLiteStore(path: db.path, inboxLimit: 1000)
+        let tables = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(!tables.contains("alert_inbox") && !tables.contains("timeline_inbox") && !tables.contains("inbox_merged"))
+        @Sendable func read(_ tx: any StoreTransaction) throws -> ([String], [String], Int, String?) {
+            (try tx.alerts(of: 1).map { "\($0.alert.fingerprint)=\($0.alert.summary)" }, try tx.timeline(of: 1).map(\.message),
+             try tx.firingAlertCount(of: 1), try tx.alert(of: 1, fingerprint: "m")?.alert.summary)
+        }
+        #expect(try await store.read(read) == (["m=m2", "n=n1", "z=z1"], ["first", "second"], 2, "m2"))
+        #expect(try await store.write(read) == (["m=m2", "n=n1", "z=z1"], ["first", "second"], 2, "m2"))
+        #expect(try await movedAlerts(store) == ["m=firing", "n=firing", "m=resolved", "z=firing"])
+        try await store.write { tx in
+            try tx.save(StoredAlert(incident: 1, alert: Alert(fingerprint: "n", status: .resolved, summary: "n2"), severity: .p2, receivedAt: Date(timeIntervalSince1970: 5)))
+            try tx.append(TimelineEntry(incident: 1, at: Date(timeIntervalSince1970: 5), kind: "note", actor: nil, message: "third"))
+        }
+        #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ingest_log") } == 1)
+        for s in [store, try SQLiteStore(path: db.path, inboxLimit: 0)] {
+            #expect(try await s.read(read) == (["m=m2", "n=n2", "z=z1"], ["first", "second", "third"], 1, "m2"))
+            #expect(try await s.write(read) == (["m=m2", "n=n2", "z=z1"], ["first", "second", "third"], 1, "m2"))
         }
     }
 }
