@@ -61,7 +61,7 @@ public final class IncidentService: Sendable {
         let logger = self.logger
         let counters = IngestCounters.for(integration.name)
         // Classified here, on the caller's thread: the writer thread is the one that runs serially.
-        let classified = batch.alerts.map { ($0, snapshot.classifier.classify($0, integrationTeam: integration.team)) }
+        let classified = batch.alerts.map { ($0, snapshot.classifier.classify($0, integrationTeam: integration.team, explain: false)) }
         // Their stored JSON too: the writer only wraps it (see `StoredAlertJSON`).
         let encoded = batch.alerts.map(StoredAlertJSON.alertObject)
         committer.submit({ tx in

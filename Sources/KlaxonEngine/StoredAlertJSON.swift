@@ -15,14 +15,22 @@ public enum StoredAlertJSON {
 
     /// `s` with `alertObject` (`alertObject(s.alert)`, written earlier) as its alert.
     public static func encode(_ s: StoredAlert, alertObject: [UInt8]) -> String {
-        var w = JSONBytes(capacity: alertObject.count + 96)
+        var bytes: [UInt8] = []
+        write(s, alertObject: alertObject, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The same, appended to `bytes` (the store writes it straight into its log row: no String
+    /// made and checked on the writer thread).
+    public static func write(_ s: StoredAlert, alertObject: [UInt8], into bytes: inout [UInt8]) {
+        var w = JSONBytes(taking: &bytes, capacity: alertObject.count + 96)
         w.raw("{\"incident\":"); w.int(s.incident)
         w.raw(",\"severity\":"); w.string(s.severity.rawValue)
         w.raw(",\"receivedAt\":"); w.number(s.receivedAt.timeIntervalSince1970)
         w.raw(",\"alert\":")
         w.bytes.append(contentsOf: alertObject)
         w.byte(UInt8(ascii: "}"))
-        return w.string
+        bytes = w.bytes
     }
 
     /// The JSON of `a` as `StoredAlert`'s `alert` member.
@@ -59,6 +67,11 @@ public enum StoredAlertJSON {
 struct JSONBytes {
     var bytes: [UInt8] = []
     init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
+    /// Appends to `bytes` (left empty meanwhile, so it is not copied).
+    init(taking bytes: inout [UInt8], capacity: Int) {
+        swap(&self.bytes, &bytes)
+        self.bytes.reserveCapacity(self.bytes.count + capacity)
+    }
 
     var string: String { String(decoding: bytes, as: UTF8.self) }
 
@@ -136,9 +149,14 @@ struct JSONBytes {
 
     mutating func map(_ m: [String: String]) {
         bytes.append(UInt8(ascii: "{"))
-        for (i, k) in m.keys.sorted().enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            string(k); bytes.append(UInt8(ascii: ":")); string(m[k]!)
+        if m.count == 1, let (k, v) = m.first {
+            string(k); bytes.append(UInt8(ascii: ":")); string(v)
+        } else if !m.isEmpty {
+            // Pairs sorted by key: no lookup of each key again.
+            for (i, kv) in m.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                string(kv.key); bytes.append(UInt8(ascii: ":")); string(kv.value)
+            }
         }
         bytes.append(UInt8(ascii: "}"))
     }

@@ -27,13 +27,19 @@ enum IngestLog {
 
     /// Appends an alert version to a log row's bytes (which start empty); its offset and length.
     static func appendAlert(into bytes: inout [UInt8], incident: Int, fingerprint: String, firing: Bool, body: String) -> (offset: Int, length: Int) {
+        var body = body
+        return body.withUTF8 { appendAlert(into: &bytes, incident: incident, fingerprint: fingerprint, firing: firing, body: $0) }
+    }
+
+    static func appendAlert(into bytes: inout [UInt8], incident: Int, fingerprint: String, firing: Bool, body: UnsafeBufferPointer<UInt8>) -> (offset: Int, length: Int) {
         if bytes.isEmpty { bytes.append(format) }
         let start = bytes.count
         bytes.append(alertTag)
         Chunks.varint(UInt64(incident), into: &bytes)
         bytes.append(firing ? 1 : 0)
         Chunks.put(fingerprint, into: &bytes)
-        Chunks.put(body, into: &bytes)
+        Chunks.varint(UInt64(body.count), into: &bytes)
+        bytes.append(contentsOf: body)
         return (start, bytes.count - start)
     }
 

@@ -621,9 +621,10 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func save(_ alert: StoredAlert, alertObject: [UInt8]?) throws {
-        let body = alertObject.map { StoredAlertJSON.encode(alert, alertObject: $0) } ?? StoredAlertJSON.encode(alert)
         guard let writer else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "alerts are saved in write transactions only") }
-        try writer.save(db, alert, body: body)
+        try writer.save(db, alert) { bytes in
+            StoredAlertJSON.write(alert, alertObject: alertObject ?? StoredAlertJSON.alertObject(alert.alert), into: &bytes)
+        }
     }
 
     func append(_ e: TimelineEntry) throws {

@@ -90,6 +90,8 @@ final class WriterState: @unchecked Sendable {
     /// The log row this transaction's records go to; `pending` holds its bytes until `flush`.
     private(set) var nextLog: Int64 = 1
     private(set) var pending: [UInt8] = []
+    /// Where an alert's JSON is written before it goes into `pending` after its length.
+    private var scratch: [UInt8] = []
     /// Every record in log rows below it is filed (as `log_front` says).
     private var front: Int64 = 0
     /// A filing happened since the front was last looked for (only a filing can advance it).
@@ -372,10 +374,15 @@ final class WriterState: @unchecked Sendable {
         LogBlobs(db, pending: pending.isEmpty ? nil : (nextLog, pending))
     }
 
-    func save(_ db: Database, _ alert: StoredAlert, body: String) throws {
+    /// Saves an alert version: `body` appends its stored JSON to the bytes it is given.
+    func save(_ db: Database, _ alert: StoredAlert, body: (inout [UInt8]) -> Void) throws {
         let key = AlertKey(incident: alert.incident, fingerprint: alert.alert.fingerprint)
         let firing = alert.alert.status == .firing
-        let (offset, length) = IngestLog.appendAlert(into: &pending, incident: alert.incident, fingerprint: key.fingerprint, firing: firing, body: body)
+        scratch.removeAll(keepingCapacity: true)
+        body(&scratch)
+        let (offset, length) = scratch.withUnsafeBufferPointer { b in
+            IngestLog.appendAlert(into: &pending, incident: alert.incident, fingerprint: key.fingerprint, firing: firing, body: b)
+        }
         let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
         if let existing = inbox![key] {
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (existing.firing ? 1 : 0)

@@ -87,6 +87,12 @@ struct PlaybookClassificationTests {
         #expect(r.playbook == c.playbook, "\(r.reasons)")
         #expect(r.severity == c.severity, "\(r.reasons)")
         if c.playbook == nil { #expect(r.team == "data-eng") } else { #expect(r.team == "ml-platform") }
+        // The ingest path's classification (no reasons written) decides the same.
+        let quiet = classifier.classify(alert, integrationTeam: "data-eng", explain: false)
+        #expect(quiet.reasons.isEmpty && !r.reasons.isEmpty)
+        var explained = quiet
+        explained.reasons = r.reasons
+        #expect(explained == r)
     }
 
     @Test func everyPlaybookHasWhatA3amResponderNeeds() {

@@ -108,33 +108,36 @@ public struct Classifier: Sendable {
         self.defaults = defaults
     }
 
-    public func classify(_ alert: Alert, integrationTeam: String) -> Classification {
+    /// `explain` false leaves `reasons` empty: the ingest path classifies every alert and never
+    /// shows them (`klaxon classify` does), and writing them was a third of the classification.
+    public func classify(_ alert: Alert, integrationTeam: String, explain: Bool = true) -> Classification {
         var reasons: [String] = []
+        func reason(_ text: @autoclosure () -> String) { if explain { reasons.append(text()) } }
         for pb in playbooks {
             guard let group = pb.matchingGroup(for: alert) else { continue }
-            reasons.append("playbook \(pb.id) matched: \(pb.match[group].map(\.description).joined(separator: ", "))")
+            reason("playbook \(pb.id) matched: \(pb.match[group].map(\.description).joined(separator: ", "))")
             var severity: Severity
             if let i = pb.severityRules.firstIndex(where: { $0.when.allHold(for: alert) }) {
                 severity = pb.severityRules[i].level
-                reasons.append("severity rule \(i + 1) holds (\(pb.severityRules[i].when.map(\.description).joined(separator: ", "))): \(severity)")
+                reason("severity rule \(i + 1) holds (\(pb.severityRules[i].when.map(\.description).joined(separator: ", "))): \(severity)")
             } else if let d = pb.defaultSeverity {
                 severity = d
-                reasons.append("no severity rule holds: playbook default \(d)")
+                reason("no severity rule holds: playbook default \(d)")
             } else {
                 severity = defaults.severity(for: alert)
-                reasons.append("no severity rule holds and the playbook has no default: severity_defaults give \(severity)")
+                reason("no severity rule holds and the playbook has no default: severity_defaults give \(severity)")
             }
             let team = pb.team ?? integrationTeam
-            reasons.append(pb.team != nil ? "team \(team) from the playbook" : "team \(team) from the integration")
+            reason(pb.team != nil ? "team \(team) from the playbook" : "team \(team) from the integration")
             return Classification(playbook: pb.id, severity: severity, category: pb.category, team: team,
                                   policy: pb.escalationPolicy, reasons: reasons)
         }
         let severity = defaults.severity(for: alert)
         let word = alert.labels[defaults.label] ?? alert.sourceSeverity
-        reasons.append("no playbook matched")
-        reasons.append(word.map { "\(defaults.label)=\($0) maps to \(severity) by severity_defaults" }
+        reason("no playbook matched")
+        reason(word.map { "\(defaults.label)=\($0) maps to \(severity) by severity_defaults" }
                        ?? "no \(defaults.label) label: severity_defaults otherwise \(severity)")
-        reasons.append("team \(integrationTeam) from the integration")
+        reason("team \(integrationTeam) from the integration")
         return Classification(playbook: nil, severity: severity, category: .other, team: integrationTeam,
                               policy: nil, reasons: reasons)
     }
