@@ -408,6 +408,22 @@ final class IngestCore: Sendable {
 
     /// The answer once the engine has committed (or failed).
     func finish(_ call: EngineCall, _ result: Result<[String], any Error>) -> IngestReply {
+        finish(CallSummary(call), result)
+    }
+
+    /// What `finish` needs of a call: not its alerts (a completion that kept them would free
+    /// them on the engine's thread).
+    struct CallSummary: Sendable {
+        var endpoint: IngestEndpoint
+        var entry: IngestEntry
+        var pagerDutyKey: String?
+        var alerts: Int
+        init(_ call: EngineCall) {
+            endpoint = call.endpoint; entry = call.entry; pagerDutyKey = call.pagerDutyKey; alerts = call.alerts
+        }
+    }
+
+    func finish(_ call: CallSummary, _ result: Result<[String], any Error>) -> IngestReply {
         switch result {
         case .success(let ids):
             call.entry.tally.accept(alerts: call.alerts)
@@ -445,15 +461,17 @@ final class IngestCore: Sendable {
 
     /// Runs `call` and hands the answer to `completion`, on a thread of the engine's choosing;
     /// for callers outside Swift concurrency. An ingest starts no task here; the rare PagerDuty
-    /// acknowledge and resolve do.
-    func perform(_ call: EngineCall, completion: @escaping @Sendable (IngestReply) -> Void) {
+    /// acknowledge and resolve do. Drop the leftovers on your own thread (see
+    /// `IncidentService.ingest(integration:batch:completion:)`).
+    func perform(_ call: EngineCall, completion: @escaping @Sendable (IngestReply, IngestLeftovers?) -> Void) {
         switch call.action {
         case .ingest(let batch):
-            engine.ingest(integration: call.entry.integration, batch: batch) { result in
-                completion(self.finish(call, result))
+            let summary = CallSummary(call)
+            engine.ingest(integration: call.entry.integration, batch: batch) { result, leftovers in
+                completion(self.finish(summary, result), leftovers)
             }
         case .sourceAction:
-            Task { completion(await self.perform(call)) }
+            Task { completion(await self.perform(call), nil) }
         }
     }
 }

@@ -220,8 +220,11 @@ final class IngestFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case .call(let call):
             let loop = context.eventLoop
             let handler = NIOLoopBound(self, eventLoop: loop)
-            core.perform(call) { reply in
-                loop.execute { handler.value.answered(reply) }
+            core.perform(call) { reply, leftovers in
+                loop.execute {
+                    handler.value.answered(reply)
+                    leftovers?.drop()
+                }
             }
         }
     }

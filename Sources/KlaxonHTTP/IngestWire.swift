@@ -118,8 +118,11 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
                     state = .answering
                     let loop = context.eventLoop
                     let handler = NIOLoopBound(self, eventLoop: loop)
-                    core.perform(call) { answer in
-                        loop.execute { handler.value.answered(answer) }
+                    core.perform(call) { answer, leftovers in
+                        loop.execute {
+                            handler.value.answered(answer)
+                            leftovers?.drop()
+                        }
                     }
                 }
             }

@@ -97,6 +97,26 @@ struct EngineTests {
         #expect(d.timeline.map(\.kind).prefix(3) == ["incident.opened", "alert.firing", "escalation.step"])
     }
 
+    /// The callback form hands back what the call allocated (its alerts), after the commit, for
+    /// the caller to drop on its own thread; the commit needs none of it any more.
+    @Test func theCallbackFormHandsBackTheAlertsAfterTheCommit() async throws {
+        let h = try EngineHarness()
+        let batch = AlertBatch(groupKey: "g1", alerts: [h.alert("a1"), h.alert("a2", status: .resolved)])
+        let (ids, leftovers) = await withCheckedContinuation { (c: CheckedContinuation<(Result<[String], any Error>, IngestLeftovers), Never>) in
+            h.engine.ingest(integration: h.integration, batch: batch) { c.resume(returning: ($0, $1)) }
+        }
+        #expect(try ids.get() == ["INC-1"])
+        #expect(leftovers.contents?.batch == batch)
+        #expect(leftovers.contents?.encoded == batch.alerts.map(StoredAlertJSON.alertObject))
+        leftovers.drop()
+        #expect(leftovers.contents == nil)
+        let d = try await h.engine.detail(1)
+        #expect(d.alerts.map(\.alert.fingerprint) == ["a1", "a2"])
+        // A second call after the first's leftovers are gone.
+        #expect(try await h.send([h.alert("a3")]) == ["INC-1"])
+        #expect(try await h.engine.detail(1).alerts.count == 3)
+    }
+
     @Test func laterStepsFireAfterEscalateAfterAndThenExhaust() async throws {
         let h = try EngineHarness()
         try await h.send([h.alert()])
