@@ -117,8 +117,9 @@ enum AlertmanagerDirect {
         /// An object of strings (empty object included).
         mutating func stringMap() -> [String: String]? {
             guard take(UInt8(ascii: "{")) else { return nil }
-            var out: [String: String] = [:]
-            if take(UInt8(ascii: "}")) { return out }
+            if take(UInt8(ascii: "}")) { return [:] }
+            // Room for a usual label set from the start, not grown (and rehashed) pair by pair.
+            var out = [String: String](minimumCapacity: 4)
             while true {
                 guard let k = key(), let v = string() else { return nil }
                 out[String(decoding: k, as: UTF8.self)] = v
