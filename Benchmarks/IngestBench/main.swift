@@ -7,7 +7,8 @@
 //
 //   swift run -c release klaxon-bench-ingest [alerts] [callers]
 //
-// KLAXON_INBOX and KLAXON_CHUNK set the store's inbox limit and move size (4096 and 512).
+// KLAXON_INBOX and KLAXON_CHUNK set how many records wait in the ingest log before they are filed
+// by incident, and how many one transaction files (4096 and 512).
 import Foundation
 import KlaxonCore
 import KlaxonEngine

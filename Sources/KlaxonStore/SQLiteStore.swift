@@ -14,9 +14,10 @@ public final class SQLiteStore: IncidentStore {
     let walPath: String
 
     /// Opens (creating if needed) the database at `path` and migrates it. `inboxLimit`: how many
-    /// alert and timeline rows wait in the inbox tables before they move to the indexed ones;
-    /// `mergeChunk`: how many rows one transaction moves at most (at least one incident's);
-    /// `movedLimit`: how many moved alerts the writer keeps track of (tests make it small).
+    /// alert and timeline records wait in the ingest log before they are filed into their
+    /// incidents' chunks; `mergeChunk`: how many records one transaction files at most (at least
+    /// one incident's); `movedLimit`: how many filed alerts the writer keeps track of (tests
+    /// make it small).
     public init(path: String, inboxLimit: Int = 4096, mergeChunk: Int = 512, movedLimit: Int = 262_144) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)

@@ -86,10 +86,10 @@ enum Composition {
         switch config.settings.storage {
         case .sqlite(let path):
             let full = path.hasPrefix("/") ? path : (config.directory as NSString).appendingPathComponent(path)
-            // For measurements and tests (README, Performance): KLAXON_INBOX, how many rows wait
-            // in the inbox before they move into per-incident chunks (4,096); KLAXON_CHUNK, how
-            // many move at a time (512); KLAXON_MOVED, how many moved alerts the writer tracks
-            // before it clears its map and reads back on use (262,144).
+            // For measurements and tests (README, Performance): KLAXON_INBOX, how many records
+            // wait in the ingest log before they are filed into per-incident chunks (4,096);
+            // KLAXON_CHUNK, how many one transaction files at most (512); KLAXON_MOVED, how many
+            // filed alerts the writer tracks before it clears its map and reads back on use (262,144).
             func knob(_ name: String, _ standard: Int, least: Int) throws -> Int {
                 guard let raw = ProcessInfo.processInfo.environment[name] else { return standard }
                 guard let n = Int(raw), n >= least, n <= 1 << 30 else {
