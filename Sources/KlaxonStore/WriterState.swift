@@ -208,12 +208,19 @@ final class WriterState: @unchecked Sendable {
     /// savepoints (so a savepoint's rollback undoes exactly its own records).
     func flush(_ db: Database) throws {
         guard !pending.isEmpty else { return }
-        try pending.withUnsafeBytes { b in
-            try run(db, "INSERT INTO ingest_log (id, data) VALUES (?, ?)") { h in
-                sqlite3_bind_int64(h, 1, nextLog)
-                // Static: the bytes stay put until the statement ran.
-                _ = sqlite3_bind_blob(h, 2, b.baseAddress, Int32(b.count), nil)
-            }
+        let h = try db.cachedStatement(sql: "INSERT INTO ingest_log (id, data) VALUES (?, ?)").sqliteStatement
+        let rc = pending.withUnsafeBytes { b in
+            sqlite3_reset(h)
+            sqlite3_bind_int64(h, 1, nextLog)
+            // Not copied (SQLITE_STATIC): the bytes stay put until the statement ran, and the
+            // binding is cleared before they may move.
+            sqlite3_bind_blob(h, 2, b.baseAddress, Int32(b.count), nil)
+            defer { sqlite3_reset(h); sqlite3_clear_bindings(h) }
+            let rc = sqlite3_step(h)
+            return (rc, rc == SQLITE_DONE ? "" : String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        guard rc.0 == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc.0), message: rc.1, sql: "INSERT INTO ingest_log")
         }
         nextLog += 1
         pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
