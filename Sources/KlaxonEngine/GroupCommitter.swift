@@ -115,6 +115,7 @@ public final class GroupCommitter: @unchecked Sendable {
                 if joinWindow > 0 {
                     let until = DispatchTime.now().uptimeNanoseconds + joinWindow
                     while jobs.count < maxBatch {
+                        // Only while the syncer is busy: once it is free, this commits at once.
                         let more = writer.takeMore(most: maxBatch - jobs.count, until: until) { [syncer] in syncer!.isBusy }
                         if more.isEmpty { break }
                         for job in more { try job.run(tx, false) }
@@ -183,14 +184,16 @@ private final class Worker<Item>: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// From inside `handle`: up to `most` more items, waiting for them while `waitWhile()` holds
-    /// and until `until` (uptime nanoseconds); none when the wait ends without any.
-    func takeMore(most: Int, until: UInt64, waitWhile: () -> Bool) -> [Item] {
+    /// From inside `handle`: up to `most` more items while `takeWhile()` holds, waiting for them
+    /// until `until` (uptime nanoseconds); none once it no longer holds or the wait ends.
+    func takeMore(most: Int, until: UInt64, takeWhile: () -> Bool) -> [Item] {
         condition.lock()
         defer { condition.unlock() }
-        while items.isEmpty {
+        while true {
+            guard takeWhile() else { return [] }
+            if !items.isEmpty { break }
             let now = DispatchTime.now().uptimeNanoseconds
-            guard now < until, waitWhile() else { return [] }
+            guard now < until else { return [] }
             _ = condition.wait(until: Date(timeIntervalSinceNow: Double(until - now) / 1e9))
         }
         let n = min(most, items.count)
