@@ -577,6 +577,8 @@ struct SQLiteTransaction: StoreTransaction {
                 }
                 guard record != nil else { throw Chunks.corrupt("alert") }
                 body = try resolve(record)
+            } else {
+                writer.lookedUpNothing(incident: incident, fingerprint: fingerprint)
             }
         } else {
             try waitingInLog(of: incident) { r in

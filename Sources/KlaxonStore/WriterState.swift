@@ -113,6 +113,7 @@ final class WriterState: @unchecked Sendable {
     }
 
     func rolledBack() {
+        knownNew = nil
         openByKey.removeAll()
         inbox = nil
         waiting.removeAll()
@@ -274,6 +275,7 @@ final class WriterState: @unchecked Sendable {
     /// how far it filed. Everything of the incident in the chunks stays older than everything
     /// of it still waiting.
     private func file(_ db: Database, _ incident: Int) throws {
+        knownNew = nil
         guard let w = waiting.removeValue(forKey: incident) else { return }
         waitingRecords -= w.count
         filedSinceFront = true
@@ -381,9 +383,20 @@ final class WriterState: @unchecked Sendable {
         LogBlobs(db, pending: pending.isEmpty ? nil : (nextLog, pending))
     }
 
+    /// The alert a lookup just found nowhere (neither waiting nor filed): its save, which the
+    /// engine makes next, need not look again. Any other save, filing or rollback forgets it.
+    private var knownNew: AlertKey?
+
+    /// Notes that the lookup of this alert found nothing.
+    func lookedUpNothing(incident: Int, fingerprint: String) {
+        knownNew = AlertKey(incident: incident, fingerprint: fingerprint)
+    }
+
     /// Saves an alert version: `body` appends its stored JSON to the bytes it is given.
     func save(_ db: Database, _ alert: StoredAlert, body: (inout [UInt8]) -> Void) throws {
         let key = AlertKey(incident: alert.incident, fingerprint: alert.alert.fingerprint)
+        let isKnownNew = knownNew == key
+        knownNew = nil
         let firing = alert.alert.status == .firing
         scratch.removeAll(keepingCapacity: true)
         body(&scratch)
@@ -391,11 +404,11 @@ final class WriterState: @unchecked Sendable {
             IngestLog.appendAlert(into: &pending, incident: alert.incident, fingerprint: key.fingerprint, firing: firing, body: b)
         }
         let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
-        if let existing = inbox![key] {
+        if !isKnownNew, let existing = inbox![key] {
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
             inbox![key] = InboxAlert(ref: ref, firing: firing, firingMoved: existing.firingMoved)
         } else {
-            let before = try movedAlert(db, incident: key.incident, fingerprint: key.fingerprint)?.firing ?? false
+            let before = isKnownNew ? false : try movedAlert(db, incident: key.incident, fingerprint: key.fingerprint)?.firing ?? false
             inbox![key] = InboxAlert(ref: ref, firing: firing, firingMoved: before)
             firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (before ? 1 : 0)
             waiting[key.incident, default: Waiting()].fingerprints.append(key.fingerprint)

@@ -198,6 +198,52 @@ struct InboxTests {
         #expect(try await reopened.read { tx in try tx.timeline(of: 2).map(\.message) } == ["t2", "t2b"])
     }
 
+    /// A lookup that finds nothing lets the save right after it skip its own lookups; any
+    /// other save, a filing or a rollback in between must not leave that knowledge stale.
+    @Test func aSaveAfterAnEmptyLookupCountsRight() async throws {
+        let db = TempDB()
+        let store = try SQLiteStore(path: db.path, inboxLimit: 2, mergeChunk: 1)
+        let t0 = self.t0
+        try await openIncidents(1...1, in: store)
+        @Sendable func alert(_ fp: String, _ status: AlertStatus) -> StoredAlert {
+            StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: status, summary: fp), severity: .p2, receivedAt: t0)
+        }
+        try await store.write { tx in
+            #expect(try tx.alert(of: 1, fingerprint: "a") == nil)
+            try tx.save(alert("a", .firing))
+            #expect(try tx.alert(of: 1, fingerprint: "a")?.alert.status == .firing)
+            // Looked up, then another alert saved first, then "b" itself.
+            #expect(try tx.alert(of: 1, fingerprint: "b") == nil)
+            try tx.save(alert("c", .firing))
+            try tx.save(alert("b", .firing))
+            try tx.save(alert("b", .resolved))
+        }
+        #expect(try await store.write { tx in try tx.firingAlertCount(of: 1) } == 2)
+        // Looked up in one transaction, saved (after a filing) in the next: "a" was filed meanwhile.
+        let d = try await store.write { tx in try tx.alert(of: 1, fingerprint: "d") }
+        #expect(d == nil)
+        try await store.write { tx in
+            try tx.save(alert("a", .resolved))
+            try tx.save(alert("d", .firing))
+        }
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) {
+            try await store.write { tx in
+                _ = try tx.alert(of: 1, fingerprint: "e")
+                throw Boom()
+            }
+        }
+        try await store.write { tx in try tx.save(alert("d", .resolved)) }
+        for inWriter in [true, false] {
+            @Sendable func read(_ tx: any StoreTransaction) throws -> ([String], Int) {
+                (try tx.alerts(of: 1).map { "\($0.alert.fingerprint)=\($0.alert.status.rawValue)" }, try tx.firingAlertCount(of: 1))
+            }
+            let (alerts, firing) = inWriter ? try await store.write(read) : try await store.read(read)
+            #expect(alerts == ["a=resolved", "c=firing", "b=resolved", "d=resolved"])
+            #expect(firing == 1)
+        }
+    }
+
     @Test func aRolledBackTransactionLeavesNoTraceInTheWritersMemory() async throws {
         let db = TempDB()
         let store = try SQLiteStore(path: db.path, inboxLimit: 100)
