@@ -13,6 +13,12 @@ import GRDB
 struct InboxTests {
     let t0 = Date(timeIntervalSince1970: 1_795_420_800)
 
+    /// An alert version of `incident` whose summary is its fingerprint.
+    static func stored(_ fp: String, _ status: AlertStatus = .firing, incident: Int = 1) -> StoredAlert {
+        StoredAlert(incident: incident, alert: Alert(fingerprint: fp, status: status, summary: fp), severity: .p2,
+                    receivedAt: Date(timeIntervalSince1970: 1_795_420_800))
+    }
+
     struct Model {
         var alerts: [Int: [(fp: String, status: AlertStatus, summary: String)]] = [:]
         var timeline: [Int: [String]] = [:]
@@ -127,9 +133,7 @@ struct InboxTests {
         let store = try SQLiteStore(path: db.path, inboxLimit: 6, mergeChunk: 1)
         let t0 = self.t0
         try await openIncidents(1...2, in: store)
-        @Sendable func alert(_ incident: Int, _ fp: String) -> StoredAlert {
-            StoredAlert(incident: incident, alert: Alert(fingerprint: fp, status: .firing, summary: fp), severity: .p2, receivedAt: t0)
-        }
+        @Sendable func alert(_ incident: Int, _ fp: String) -> StoredAlert { InboxTests.stored(fp, incident: incident) }
         // Interleaved: incident 1's rows are spread among incident 2's.
         try await store.write { tx in
             for (inc, fp) in [(1, "a"), (2, "x"), (1, "b"), (1, "c"), (2, "y"), (1, "d")] { try tx.save(alert(inc, fp)) }
@@ -203,11 +207,8 @@ struct InboxTests {
     @Test func aSaveAfterAnEmptyLookupCountsRight() async throws {
         let db = TempDB()
         let store = try SQLiteStore(path: db.path, inboxLimit: 2, mergeChunk: 1)
-        let t0 = self.t0
         try await openIncidents(1...1, in: store)
-        @Sendable func alert(_ fp: String, _ status: AlertStatus) -> StoredAlert {
-            StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: status, summary: fp), severity: .p2, receivedAt: t0)
-        }
+        @Sendable func alert(_ fp: String, _ status: AlertStatus) -> StoredAlert { InboxTests.stored(fp, status) }
         try await store.write { tx in
             #expect(try tx.alert(of: 1, fingerprint: "a") == nil)
             try tx.save(alert("a", .firing))
@@ -252,9 +253,7 @@ struct InboxTests {
             try tx.save(IncidentRecord(number: 1, key: "k", integration: "x", title: "t", severity: .p2, category: .other,
                                        team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
         }
-        @Sendable func alert(_ fp: String, _ status: AlertStatus) -> StoredAlert {
-            StoredAlert(incident: 1, alert: Alert(fingerprint: fp, status: status, summary: fp), severity: .p2, receivedAt: t0)
-        }
+        @Sendable func alert(_ fp: String, _ status: AlertStatus) -> StoredAlert { InboxTests.stored(fp, status) }
         try await store.write { tx in try tx.save(alert("a", .firing)) }
         struct Boom: Error {}
         // A whole transaction that fails after saving: nothing of it stays, in the file or in memory.
