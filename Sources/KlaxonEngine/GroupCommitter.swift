@@ -53,12 +53,13 @@ public final class GroupCommitter: @unchecked Sendable {
                                                      .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100), .seconds(1)]
     public static let sizeBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024]
 
-    /// `idleLinger`: how long an idle writer or sync thread waits for work before it ends (a new
-    /// one starts on demand).
     /// How long at most (nanoseconds) a transaction waits for more callers while the disk syncs
     /// earlier batches; 0: never.
     let joinWindow: UInt64
 
+    /// `idleLinger`: how long an idle writer or sync thread waits for work before it ends (a new
+    /// one starts on demand). `joinWindow`: how long a transaction may wait for more callers
+    /// while the disk syncs earlier batches (0: never).
     public init(store: any IncidentStore, maxBatch: Int = 1024, idleLinger: TimeInterval = 2, joinWindow: TimeInterval = 0.005) {
         self.store = store
         self.maxBatch = maxBatch
