@@ -46,7 +46,7 @@ enum Chunks {
         var body: Body
     }
 
-    struct TimelineRecord {
+    struct TimelineRecord: Equatable {
         var at: Double
         var kind: String
         var actor: String?

@@ -554,14 +554,22 @@ struct SQLiteTransaction: StoreTransaction {
 
     func alert(of incident: Int, fingerprint: String) throws -> StoredAlert? {
         var body: String?
-        let blobs = writer?.blobs(db) ?? LogBlobs(db)
-        defer { blobs.close() }
+        // Made only when a record is read: the ingest path looks up every alert it gets, and a
+        // new one reads nothing.
+        var opened: LogBlobs?
+        defer { opened?.close() }
+        func blobs() -> LogBlobs {
+            if let opened { return opened }
+            let made = writer?.blobs(db) ?? LogBlobs(db)
+            opened = made
+            return made
+        }
         func resolve(_ record: Chunks.AlertRecord?) throws -> String? {
             switch record?.body {
             case nil: return nil
             case .inline(let body)?: return body
             case .log(let ref)?:
-                let found = try blobs.alert(ref)
+                let found = try blobs().alert(ref)
                 guard found.fingerprint == fingerprint else { throw Chunks.corrupt("alert") }
                 return found.body
             }
@@ -569,7 +577,7 @@ struct SQLiteTransaction: StoreTransaction {
         if let writer {
             // The writer knows where its latest version is: one record read, or none for a new alert.
             if let ref = writer.waitingRef(incident: incident, fingerprint: fingerprint) {
-                body = try blobs.alert(ref).body
+                body = try blobs().alert(ref).body
             } else if let at = try writer.movedAlert(db, incident: incident, fingerprint: fingerprint) {
                 var record: Chunks.AlertRecord?
                 try rows(db, "SELECT data FROM alert_chunks WHERE id = ?", { h in sqlite3_bind_int64(h, 1, at.chunk) }) { h in
