@@ -3,8 +3,8 @@ import KlaxonTestSupport
 import Testing
 
 /// `klaxon` with arguments and environment changes, its stdout and stderr on pipes; not started.
-func klaxonProcess(_ args: [String], env: [String: String], unset: [String] = []) -> (Process, out: Pipe, err: Pipe) {
-    let p = Process()
+func klaxonProcess(_ args: [String], env: [String: String], unset: [String] = []) -> (ChildProcess, out: Pipe, err: Pipe) {
+    let p = ChildProcess()
     p.executableURL = URL(fileURLWithPath: ServeTests.binary)
     p.arguments = args
     var e = ProcessInfo.processInfo.environment

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KlaxonTestSupport
 import KlaxonCurl
 import Testing
 
@@ -151,7 +152,7 @@ struct RotationCommandTests {
 
 /// A child process whose standard output and error are read line by line, with a bounded wait for a line.
 final class LoggingProcess: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     private let pipe = Pipe()
     private let errors = Pipe()
     private let state = Box<(lines: [String], seen: Int, waiter: CheckedContinuation<Void, Never>?)>(([], 0, nil))

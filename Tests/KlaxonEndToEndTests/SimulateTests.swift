@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonTestSupport
 import KlaxonCurl
 import Testing
 
@@ -44,7 +45,7 @@ struct SimulateTests {
             try lines.joined(separator: "\n").write(toFile: dir + "/events.jsonl", atomically: true, encoding: .utf8)
 
             // The simulation.
-            let sim = Process()
+            let sim = ChildProcess()
             sim.executableURL = URL(fileURLWithPath: ServeTests.binary)
             sim.arguments = ["simulate", "--config", dir + "/klaxon.yaml", "--events", dir + "/events.jsonl",
                              "--to", ISO8601DateFormatter().string(from: base.addingTimeInterval(TimeInterval(end)))]

@@ -96,7 +96,7 @@ final class FakeSlack: @unchecked Sendable {
 
 /// The `klaxon` binary run as a child process; its stdout is read for the listening port.
 final class KlaxonProcess: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     private let output = Pipe()
     private let lines = Box<[String]>([])
     private let portStream: AsyncStream<Int>
