@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Where Klaxon's CPU goes under the `make bench` load, by thread: a tool for working on the rate.
+#
+#   bash bench/threads.sh [KLAXON_BINARY] [ALERTS]
+#
+# Starts the release binary (default: .build-bench's, built by `make bench`) on the bench
+# configuration, sends ALERTS (100000) alerts with bench/alerts.lua, and prints, for each thread
+# name (NIO event loops, the writer, the syncer, ...), its CPU in microseconds per alert, plus the
+# rate, wrk's latency and the ingest metrics. Environment: THREADS (2), CONNECTIONS (64).
+# Everything lives in a temporary folder, removed at the end.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+KLAXON=${1:-$ROOT/.build-bench/release/klaxon}
+ALERTS=${2:-100000}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+KLAXON=$(realpath "$KLAXON" 2>/dev/null || echo "$KLAXON")
+[ -x "$KLAXON" ] || { echo "no binary at $KLAXON (run make bench, or swift build -c release --scratch-path .build-bench --product klaxon)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/klaxon-threads.XXXXXX)
+PID=""
+trap '[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+PORT=$((20000 + RANDOM % 40000))
+mkdir -p "$WORK/Rotations" "$WORK/done"
+cat > "$WORK/klaxon.yaml" <<EOF
+server:
+  listen: 127.0.0.1:$PORT
+storage: sqlite:./bench.db
+time_zone: UTC
+integrations:
+  - {name: am, kind: alertmanager, token: bench-token, team: bench, rate_limit: {per_second: 10000000}}
+EOF
+cat > "$WORK/Rotations/people.yaml" <<'EOF'
+people:
+  - {id: p, name: P, time_zone: UTC}
+EOF
+cat > "$WORK/Rotations/bench.yaml" <<'EOF'
+team: bench
+time_zone: UTC
+schedules:
+  - id: primary
+    layers:
+      - name: weekly
+        rotation: {every: 1w, handoff: "Mon 09:00", start: 2026-01-05}
+        members: [p]
+escalation_policies:
+  - id: default
+    steps:
+      - notify: [schedule:primary]
+EOF
+(cd "$WORK" && exec "$KLAXON" serve --config "$WORK/klaxon.yaml") > "$WORK/klaxon.log" 2>&1 &
+PID=$!
+for _ in $(seq 300); do
+    kill -0 "$PID" 2>/dev/null || { echo "klaxon exited:" >&2; cat "$WORK/klaxon.log" >&2; exit 1; }
+    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/readyz" 2>/dev/null && break
+    sleep 0.1
+done
+
+# Per thread: "tid name ticks" (utime + stime); names can hold spaces, so read comm on its own.
+snapshot() {
+    for t in /proc/"$PID"/task/*; do
+        local tid=${t##*/} name ticks
+        name=$(tr ' ' '_' < "$t/comm" 2>/dev/null) || continue
+        ticks=$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null) || continue
+        echo "$tid $name $ticks"
+    done
+}
+snapshot > "$WORK/before"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d90s --timeout 10s --latency -s "$ROOT/bench/alerts.lua" \
+    "http://127.0.0.1:$PORT/v1/alerts/alertmanager" -- klaxon "$ALERTS" "$THREADS" "$WORK/done" bench-token > "$WORK/wrk.txt" 2>&1 || true
+snapshot > "$WORK/after"
+grep -E 'Requests/sec|99%|Non-2xx' "$WORK/wrk.txt" || true
+REQ=$(sed -n 's/^BENCHRESULT.* requests=\([0-9]*\).*/\1/p' "$WORK/wrk.txt")
+[ -n "$REQ" ] || { cat "$WORK/wrk.txt"; exit 1; }
+HZ=$(getconf CLK_TCK)
+echo "requests: $REQ; CPU per alert by thread name (us):"
+awk -v hz="$HZ" -v n="$REQ" 'NR == FNR { before[$1] = $3; next }
+    { d = $3 - before[$1]; by[$2] += d; all += d }
+    END { for (k in by) if (by[k] > 0) printf "  %-24s %8.1f\n", k, by[k] / hz * 1e6 / n; printf "  %-24s %8.1f\n", "all", all / hz * 1e6 / n }' \
+    "$WORK/before" "$WORK/after" | sort -k2 -n -r
+curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -E '^klaxon_(ingest|store|commit|group)[a-z_]*(_sum|_count|_total)?[{ ]' | grep -v _bucket | head -30 || true
