@@ -26,6 +26,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-90}
 SCRATCH=${BENCH_SCRATCH:-.build-bench}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/klaxon-config.sh"
 LUA="$ROOT/bench/alerts.lua"
 TOKEN=bench-token
 
@@ -132,33 +133,8 @@ APORT=$(free_port); while [ "$APORT" = "$KPORT" ]; do APORT=$(free_port); done
 NPORT=$(free_port); while [ "$NPORT" = "$KPORT" ] || [ "$NPORT" = "$APORT" ]; do NPORT=$(free_port); done
 
 # Klaxon: one Alertmanager integration, one person, one schedule, one policy, no channels.
-mkdir -p "$WORK/klaxon/Rotations" "$WORK/am/data"
-cat > "$WORK/klaxon/klaxon.yaml" <<EOF
-server:
-  listen: 127.0.0.1:$KPORT
-storage: sqlite:./bench.db
-time_zone: UTC
-integrations:
-  - {name: am, kind: alertmanager, token: $TOKEN, team: bench, rate_limit: {per_second: 10000000}}
-EOF
-cat > "$WORK/klaxon/Rotations/people.yaml" <<'EOF'
-people:
-  - {id: p, name: P, time_zone: UTC}
-EOF
-cat > "$WORK/klaxon/Rotations/bench.yaml" <<'EOF'
-team: bench
-time_zone: UTC
-schedules:
-  - id: primary
-    layers:
-      - name: weekly
-        rotation: {every: 1w, handoff: "Mon 09:00", start: 2026-01-05}
-        members: [p]
-escalation_policies:
-  - id: default
-    steps:
-      - notify: [schedule:primary]
-EOF
+mkdir -p "$WORK/am/data"
+write_klaxon_config "$WORK/klaxon" "$KPORT" "$TOKEN"
 # Alertmanager: a single receiver that sends nothing, grouped like the Klaxon load.
 cat > "$WORK/am/alertmanager.yml" <<'EOF'
 route:

@@ -10,6 +10,7 @@
 # Everything lives in a temporary folder, removed at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/klaxon-config.sh"
 KLAXON=${1:-$ROOT/.build-bench/release/klaxon}
 ALERTS=${2:-100000}
 THREADS=${THREADS:-2}
@@ -22,33 +23,8 @@ WORK=$(mktemp -d /tmp/klaxon-threads.XXXXXX)
 PID=""
 trap '[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 PORT=$((20000 + RANDOM % 40000))
-mkdir -p "$WORK/Rotations" "$WORK/done"
-cat > "$WORK/klaxon.yaml" <<EOF
-server:
-  listen: 127.0.0.1:$PORT
-storage: sqlite:./bench.db
-time_zone: UTC
-integrations:
-  - {name: am, kind: alertmanager, token: bench-token, team: bench, rate_limit: {per_second: 10000000}}
-EOF
-cat > "$WORK/Rotations/people.yaml" <<'EOF'
-people:
-  - {id: p, name: P, time_zone: UTC}
-EOF
-cat > "$WORK/Rotations/bench.yaml" <<'EOF'
-team: bench
-time_zone: UTC
-schedules:
-  - id: primary
-    layers:
-      - name: weekly
-        rotation: {every: 1w, handoff: "Mon 09:00", start: 2026-01-05}
-        members: [p]
-escalation_policies:
-  - id: default
-    steps:
-      - notify: [schedule:primary]
-EOF
+mkdir -p "$WORK/done"
+write_klaxon_config "$WORK" "$PORT" bench-token
 (cd "$WORK" && exec "$KLAXON" serve --config "$WORK/klaxon.yaml") > "$WORK/klaxon.log" 2>&1 &
 PID=$!
 for _ in $(seq 300); do

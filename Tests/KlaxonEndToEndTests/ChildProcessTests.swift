@@ -5,8 +5,8 @@ import Testing
 /// The tests' `ChildProcess`: what the child gets and how its end is reported.
 @Suite(.serialized)
 struct ChildProcessTests {
-    /// With 1,500 extra descriptors open in this process (Foundation's `Process` crashed near
-    /// 1,350), the child starts and inherits only standard input, output and error.
+    /// With up to 1,500 extra descriptors open in this process (Foundation's `Process` crashed
+    /// near 1,350), the child starts and inherits only standard input, output and error.
     @Test func theChildInheritsNoDescriptorButItsThreeStreams() throws {
         // The soft limit may be 1,024: raised to the hard one, as `ulimit -n` can.
         var limit = rlimit()
@@ -15,14 +15,17 @@ struct ChildProcessTests {
             limit.rlim_cur = min(limit.rlim_max, 65_536)
             setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
+        // Tests of other suites run meanwhile and hold up to ~1,400 descriptors: 2,500 of the
+        // limit stay theirs, so a low hard limit means fewer extra descriptors, never starved tests.
+        let affordable = min(1_500, max(64, Int(limit.rlim_cur) - 2_500))
         var extra: [Int32] = []
         defer { for fd in extra { close(fd) } }
-        for _ in 0..<1_500 {
+        for _ in 0..<affordable {
             let fd = open("/dev/null", O_RDONLY)
             if fd < 0 { break }
             extra.append(fd)
         }
-        try #require(extra.count >= 1_000, "only \(extra.count) descriptors could be opened")
+        try #require(extra.count >= 64, "only \(extra.count) descriptors could be opened")
         let p = ChildProcess()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         // The shell's own listing of /proc/self/fd opens one descriptor for the directory.
