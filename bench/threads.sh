@@ -7,6 +7,9 @@
 # configuration, sends ALERTS (100000) alerts with bench/alerts.lua, and prints, for each thread
 # name (NIO event loops, the writer, the syncer, ...), its CPU in microseconds per alert, plus the
 # rate, wrk's latency and the ingest metrics. Environment: THREADS (2), CONNECTIONS (64).
+# PERF_OUT=FILE also records a `perf record -g` profile of the server during the load into FILE
+# (read it with `perf report -i FILE --no-children`); PERF_ARGS replaces `-F 1999 -g` (e.g.
+# `-F 499 --call-graph dwarf,16384` for whole Swift call chains).
 # Everything lives in a temporary folder, removed at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,9 +46,15 @@ snapshot() {
     done
 }
 snapshot > "$WORK/before"
+PERFPID=""
+if [ -n "${PERF_OUT:-}" ]; then
+    perf record -q ${PERF_ARGS:--F 1999 -g} -p "$PID" -o "$PERF_OUT" >/dev/null 2>&1 &
+    PERFPID=$!
+fi
 wrk -t"$THREADS" -c"$CONNECTIONS" -d90s --timeout 10s --latency -s "$ROOT/bench/alerts.lua" \
     "http://127.0.0.1:$PORT/v1/alerts/alertmanager" -- klaxon "$ALERTS" "$THREADS" "$WORK/done" bench-token > "$WORK/wrk.txt" 2>&1 || true
 snapshot > "$WORK/after"
+[ -n "$PERFPID" ] && { kill -INT "$PERFPID"; wait "$PERFPID" || true; }
 grep -E 'Requests/sec|99%|Non-2xx' "$WORK/wrk.txt" || true
 REQ=$(sed -n 's/^BENCHRESULT.* requests=\([0-9]*\).*/\1/p' "$WORK/wrk.txt")
 [ -n "$REQ" ] || { cat "$WORK/wrk.txt"; exit 1; }

@@ -69,11 +69,24 @@ public final class IncidentService: Sendable {
         let logger = self.logger
         let counters = IngestCounters.for(integration.name)
         // Classified here, on the caller's thread: the writer thread is the one that runs serially.
-        let classified = batch.alerts.map { ($0, snapshot.classifier.classify($0, integrationTeam: integration.team, explain: false)) }
-        // Their stored JSON too: the writer only wraps it (see `StoredAlertJSON`).
-        let encoded = batch.alerts.map(StoredAlertJSON.alertObject)
-        let firing = batch.alerts.reduce(0) { $0 + ($1.status == .firing ? 1 : 0) }
+        // Their stored JSON too: the writer only wraps it (see `StoredAlertJSON`). One
+        // classification and one JSON per alert, in the batch's order, the alerts read in place:
+        // a copy of an alert (as `map` or `reduce` make for their closures) is a retain of each of
+        // its strings and tables, and a release after.
         let total = batch.alerts.count
+        var classified: [Classification] = []
+        var encoded: [[UInt8]] = []
+        classified.reserveCapacity(total)
+        encoded.reserveCapacity(total)
+        var firingAlerts = 0
+        batch.alerts.withUnsafeBufferPointer { alerts in
+            for i in alerts.indices {
+                classified.append(snapshot.classifier.classify(alerts[i], integrationTeam: integration.team, explain: false))
+                encoded.append(StoredAlertJSON.alertObject(alerts[i]))
+                if alerts[i].status == .firing { firingAlerts += 1 }
+            }
+        }
+        let firing = firingAlerts
         // The closures hold only the leftovers box, never the batch itself.
         let leftovers = IngestLeftovers(batch: batch, classified: classified, encoded: encoded)
         committer.submit({ tx in
@@ -98,27 +111,34 @@ public final class IncidentService: Sendable {
     }
 
     static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: Integration, batch: AlertBatch,
-                       classified: [(Alert, Classification)], encoded: [[UInt8]]? = nil, now: Date,
+                       classified: [Classification], encoded: [[UInt8]]? = nil, now: Date,
                        logger: Logger) throws -> (ids: [String], opened: IncidentRecord?, wake: Bool) {
         let key = IncidentRecord.key(integration: integration.name, groupKey: batch.groupKey)
         let writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
 
+        let alerts = batch.alerts
         guard var incident = try tx.openIncident(key: key) else {
-            let firing = classified.filter { $0.0.status == .firing }
-            guard let lead = firing.max(by: { $0.1.severity < $1.1.severity }) else { return ([], nil, false) }
+            // The firing alert of the highest severity leads (the first of them on a tie).
+            var lead: Int?
+            var firingCount = 0
+            for i in alerts.indices where alerts[i].status == .firing {
+                firingCount += 1
+                if lead.map({ classified[i].severity > classified[$0].severity }) ?? true { lead = i }
+            }
+            guard let lead else { return ([], nil, false) }
             let number = try tx.nextIncidentNumber()
-            let c = lead.1
-            let title = lead.0.summary.isEmpty ? (batch.title ?? batch.groupKey) : lead.0.summary
+            let c = classified[lead]
+            let title = alerts[lead].summary.isEmpty ? (batch.title ?? batch.groupKey) : alerts[lead].summary
             var inc = IncidentRecord(number: number, key: key, integration: integration.name, title: title,
-                                     severity: firing.map(\.1.severity).max()!, category: c.category, team: c.team,
+                                     severity: c.severity, category: c.category, team: c.team,
                                      policy: c.policy, playbook: c.playbook, openedAt: now)
             try tx.save(inc)
             try tx.append(TimelineEntry(incident: number, at: now, kind: "incident.opened", actor: integration.name,
                                         message: "Opened as \(inc.severity) \(inc.category.rawValue) for team \(inc.team)" + (c.playbook.map { " by playbook \($0)" } ?? "") + ": \(title)"))
-            for (i, (alert, cl)) in classified.enumerated() {
-                try tx.save(StoredAlert(incident: number, alert: alert, severity: cl.severity, receivedAt: now), alertObject: encoded?[i])
-                try tx.append(TimelineEntry(incident: number, at: now, kind: "alert.\(alert.status.rawValue)", actor: integration.name,
-                                            message: "\(alert.status == .firing ? "Firing" : "Resolved"): \(alert.summary)"))
+            for i in alerts.indices {
+                try tx.save(alerts[i], incident: number, severity: classified[i].severity, receivedAt: now, alertObject: encoded?[i])
+                try tx.append(TimelineEntry(incident: number, at: now, kind: alerts[i].status == .firing ? "alert.firing" : "alert.resolved",
+                                            actor: integration.name, message: (alerts[i].status == .firing ? "Firing: " : "Resolved: ") + alerts[i].summary))
             }
             if let policy = writer.policy(for: inc) {
                 let urgency = snapshot.config.settings.urgency.urgency(for: inc.severity)
@@ -135,7 +155,7 @@ public final class IncidentService: Sendable {
             }
             try tx.save(inc)
             try writer.stakeholders(.opened, incident: inc)
-            if firing.count < classified.count, !batch.groupFiring {
+            if firingCount < alerts.count, !batch.groupFiring {
                 // Resolved alerts that came with the firing ones already count as resolved.
                 try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration.name, now: now, leftOut: batch.truncatedAlerts)
             }
@@ -145,29 +165,36 @@ public final class IncidentService: Sendable {
         // An open incident: record what changed (only this batch's alerts are read).
         var changed = false
         var highest = incident.severity
-        for (i, (sent, cl)) in classified.enumerated() {
-            var alert = sent
-            var alertObject = encoded?[i]
-            let existing = try tx.alert(of: incident.number, fingerprint: alert.fingerprint)
-            if alert.status == .resolved, let old = existing?.alert {
-                alertObject = nil // what is kept is no longer what was sent
-                // A resolve may be sparse (generic and PagerDuty sources): keep what the alert said.
+        for i in alerts.indices {
+            let severity = classified[i].severity
+            let status = alerts[i].status
+            let existing = try tx.alert(of: incident.number, fingerprint: alerts[i].fingerprint)
+            // A resolve may be sparse (generic and PagerDuty sources): keep what the alert said.
+            // Otherwise the alert is saved as sent (not copied), with its JSON written beforehand.
+            var merged: Alert?
+            if status == .resolved, let old = existing?.alert {
+                var alert = alerts[i]
                 alert.labels = old.labels.merging(alert.labels) { _, new in new }
                 alert.annotations = old.annotations.merging(alert.annotations) { _, new in new }
                 alert.values = old.values.merging(alert.values) { _, new in new }
                 if alert.links.isEmpty { alert.links = old.links }
                 if alert.startsAt == nil { alert.startsAt = old.startsAt }
+                merged = alert
             }
-            if let old = existing, old.alert.sameContent(as: alert) { continue }
+            if let old = existing?.alert, merged.map({ old.sameContent(as: $0) }) ?? old.sameContent(as: alerts[i]) { continue }
             changed = true
             // Severity follows the alerts that fire, as when the incident opened: an alert that
             // arrives resolved does not raise it (and page again) after the fact.
-            if alert.status == .firing { highest = max(highest, cl.severity) }
-            try tx.save(StoredAlert(incident: incident.number, alert: alert, severity: cl.severity, receivedAt: now), alertObject: alertObject)
-            let verb = alert.status == .firing ? (existing?.alert.status == .firing ? "Updated" : "Firing") : "Resolved"
-            var message = "\(verb): \(alert.summary)"
-            if alert.status == .firing, incident.status == .acknowledged { message += " (incident acknowledged: nobody paged)" }
-            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "alert.\(alert.status.rawValue)", actor: integration.name, message: message))
+            if status == .firing { highest = max(highest, severity) }
+            if let merged {
+                try tx.save(merged, incident: incident.number, severity: severity, receivedAt: now, alertObject: nil)
+            } else {
+                try tx.save(alerts[i], incident: incident.number, severity: severity, receivedAt: now, alertObject: encoded?[i])
+            }
+            var message = (status == .firing ? (existing?.alert.status == .firing ? "Updated: " : "Firing: ") : "Resolved: ") + alerts[i].summary
+            if status == .firing, incident.status == .acknowledged { message += " (incident acknowledged: nobody paged)" }
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: status == .firing ? "alert.firing" : "alert.resolved",
+                                        actor: integration.name, message: message))
         }
         // Only a resolved alert can leave nothing firing, and not while the source says the
         // group still fires (its list may be truncated).
@@ -423,14 +450,14 @@ public final class IncidentService: Sendable {
 public final class IngestLeftovers: @unchecked Sendable {
     struct Contents {
         var batch: AlertBatch
-        var classified: [(Alert, Classification)]
+        var classified: [Classification]
         var encoded: [[UInt8]]
     }
     struct Dropped: Error {}
     /// Read by the writer before the completion runs, emptied by `drop` after it: never at once.
     private(set) var contents: Contents?
 
-    init(batch: AlertBatch, classified: [(Alert, Classification)], encoded: [[UInt8]]) {
+    init(batch: AlertBatch, classified: [Classification], encoded: [[UInt8]]) {
         contents = Contents(batch: batch, classified: classified, encoded: encoded)
     }
 

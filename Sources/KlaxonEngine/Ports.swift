@@ -20,6 +20,10 @@ public protocol StoreTransaction {
     /// `StoredAlertJSON.alertObject(alert.alert)` written beforehand (off the writer thread): a
     /// store that keeps the JSON uses it instead of writing it again.
     func save(_ alert: StoredAlert, alertObject: [UInt8]?) throws
+    /// The same for `StoredAlert(incident:alert:severity:receivedAt:)`, without making one (the
+    /// ingest path saves every alert it gets: a copy of an alert retains each of its strings
+    /// and tables, and releases them after).
+    func save(_ alert: Alert, incident: Int, severity: Severity, receivedAt: Date, alertObject: [UInt8]?) throws
     func append(_ entry: TimelineEntry) throws
     func timeline(of incident: Int) throws -> [TimelineEntry]
     @discardableResult func schedule(_ timer: TimerRecord) throws -> Int64

@@ -23,10 +23,15 @@ public enum StoredAlertJSON {
     /// The same, appended to `bytes` (the store writes it straight into its log row: no String
     /// made and checked on the writer thread).
     public static func write(_ s: StoredAlert, alertObject: [UInt8], into bytes: inout [UInt8]) {
+        write(incident: s.incident, severity: s.severity, receivedAt: s.receivedAt, alertObject: alertObject, into: &bytes)
+    }
+
+    /// The same, from a stored alert's parts.
+    public static func write(incident: Int, severity: Severity, receivedAt: Date, alertObject: [UInt8], into bytes: inout [UInt8]) {
         var w = JSONBytes(taking: &bytes, capacity: alertObject.count + 96)
-        w.raw("{\"incident\":"); w.int(s.incident)
-        w.raw(",\"severity\":"); w.string(s.severity.rawValue)
-        w.raw(",\"receivedAt\":"); w.number(s.receivedAt.timeIntervalSince1970)
+        w.raw("{\"incident\":"); w.int(incident)
+        w.raw(",\"severity\":"); w.string(severity.rawValue)
+        w.raw(",\"receivedAt\":"); w.number(receivedAt.timeIntervalSince1970)
         w.raw(",\"alert\":")
         w.bytes.append(contentsOf: alertObject)
         w.byte(UInt8(ascii: "}"))
@@ -86,33 +91,41 @@ struct JSONBytes {
         guard d.isFinite else { bytes.append(UInt8(ascii: "0")); return }
         if d == 0, d.sign == .minus { raw("-0"); return }
         if d == d.rounded(), abs(d) < 1e15 { int(Int(d)); return }
-        bytes.append(contentsOf: "\(d)".utf8)
+        bytes.append(contentsOf: d.description.utf8)    // not interpolated: a fifth less work
     }
 
     /// A JSON string, escaped as `ScheduleRendering.jsonString` does (U+2028/2029 too).
+    /// Runs of bytes that need no escape are copied at once (appending byte by byte, with a
+    /// uniqueness and capacity check each, was a twentieth of an event loop under `make bench`).
     mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { u in
+            bytes.append(UInt8(ascii: "\""))
+            var run = 0
             var i = 0
             while i < u.count {
                 let b = u[i]
+                // Plain: anything but a quote, a backslash, a control character, or the lead byte
+                // of U+2028/U+2029 (0xE2, checked below).
+                if b >= 0x20, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\"), b != 0xE2 { i += 1; continue }
+                if b == 0xE2, !(i + 2 < u.count && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9)) { i += 1; continue }
+                if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i])) }
                 switch b {
-                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
                 case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
                 case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
                 case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-                case 0..<0x20: escape(UInt32(b))
-                case 0xE2 where i + 2 < u.count && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9):
+                case 0xE2:
                     escape(u[i + 2] == 0xA8 ? 0x2028 : 0x2029)
                     i += 2
-                default: bytes.append(b)
+                default: escape(UInt32(b))
                 }
                 i += 1
+                run = i
             }
+            if run < u.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<u.count])) }
+            bytes.append(UInt8(ascii: "\""))
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     private mutating func escape(_ v: UInt32) {

@@ -632,9 +632,15 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func save(_ alert: StoredAlert, alertObject: [UInt8]?) throws {
+        try save(alert.alert, incident: alert.incident, severity: alert.severity, receivedAt: alert.receivedAt, alertObject: alertObject)
+    }
+
+    func save(_ alert: Alert, incident: Int, severity: Severity, receivedAt: Date, alertObject: [UInt8]?) throws {
         guard let writer else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "alerts are saved in write transactions only") }
-        try writer.save(db, alert) { bytes in
-            StoredAlertJSON.write(alert, alertObject: alertObject ?? StoredAlertJSON.alertObject(alert.alert), into: &bytes)
+        // Made here only when not given: a closure that reads `alert` would copy it.
+        let object = alertObject ?? StoredAlertJSON.alertObject(alert)
+        try writer.save(db, incident: incident, fingerprint: alert.fingerprint, firing: alert.status == .firing) { bytes in
+            StoredAlertJSON.write(incident: incident, severity: severity, receivedAt: receivedAt, alertObject: object, into: &bytes)
         }
     }
 

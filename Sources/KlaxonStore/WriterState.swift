@@ -393,15 +393,14 @@ final class WriterState: @unchecked Sendable {
     }
 
     /// Saves an alert version: `body` appends its stored JSON to the bytes it is given.
-    func save(_ db: Database, _ alert: StoredAlert, body: (inout [UInt8]) -> Void) throws {
-        let key = AlertKey(incident: alert.incident, fingerprint: alert.alert.fingerprint)
+    func save(_ db: Database, incident: Int, fingerprint: String, firing: Bool, body: (inout [UInt8]) -> Void) throws {
+        let key = AlertKey(incident: incident, fingerprint: fingerprint)
         let isKnownNew = knownNew == key
         knownNew = nil
-        let firing = alert.alert.status == .firing
         scratch.removeAll(keepingCapacity: true)
         body(&scratch)
         let (offset, length) = scratch.withUnsafeBufferPointer { b in
-            IngestLog.appendAlert(into: &pending, incident: alert.incident, fingerprint: key.fingerprint, firing: firing, body: b)
+            IngestLog.appendAlert(into: &pending, incident: incident, fingerprint: fingerprint, firing: firing, body: b)
         }
         let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
         if !isKnownNew, let existing = inbox![key] {

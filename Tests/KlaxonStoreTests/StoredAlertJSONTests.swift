@@ -27,3 +27,26 @@ extension StoredAlertJSONTests {
         #expect(back.alert.sameContent(as: stored.alert))
     }
 }
+
+/// Strings are copied in runs between the bytes that need an escape: every kind of escape at the
+/// start, middle and end of a string, next to each other and between multi-byte characters.
+extension StoredAlertJSONTests {
+    @Test func stringEscapesReadBackAtEveryPosition() throws {
+        let specials = ["\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1F}", "\u{2028}", "\u{2029}", "€", "\u{2027}", "\u{202A}", "é", "🚨"]
+        var texts = ["", "plain", String(repeating: "x", count: 300)]
+        for s in specials {
+            texts += [s, "a\(s)", "\(s)b", "a\(s)b", "\(s)\(s)", "é\(s)€"]
+        }
+        for text in texts {
+            let alert = Alert(fingerprint: text, status: .firing, labels: [text: text], summary: text)
+            let bytes = StoredAlertJSON.alertObject(alert)
+            let back = try JSONDecoder().decode(Alert.self, from: Data(bytes))
+            #expect(back.fingerprint == text && back.summary == text && back.labels == [text: text], "\(Array(text.unicodeScalars))")
+            // Raw control characters and line/paragraph separators never reach the JSON.
+            let json = String(decoding: bytes, as: UTF8.self)
+            #expect(!json.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{2028}" || $0 == "\u{2029}" })
+        }
+        let json = String(decoding: StoredAlertJSON.alertObject(Alert(fingerprint: "a\u{2028}\"\u{1}€", status: .firing, summary: "")), as: UTF8.self)
+        #expect(json.hasPrefix(#"{"fingerprint":"a\u2028\"\u0001€","#))
+    }
+}
