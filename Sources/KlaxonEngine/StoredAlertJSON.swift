@@ -165,10 +165,29 @@ struct JSONBytes {
         if m.count == 1, let (k, v) = m.first {
             string(k); bytes.append(UInt8(ascii: ":")); string(v)
         } else if !m.isEmpty {
-            // Pairs sorted by key: no lookup of each key again.
-            for (i, kv) in m.sorted(by: { $0.key < $1.key }).enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                string(kv.key); bytes.append(UInt8(ascii: ":")); string(kv.value)
+            // Pairs in key order, through a sorted list of the table's positions on the stack
+            // (`sorted()` made an array of copied pairs: an allocation, and a retain and a release
+            // for every string in it).
+            withUnsafeTemporaryAllocation(of: Dictionary<String, String>.Index.self, capacity: m.count) { order in
+                var n = 0
+                var at = m.startIndex
+                while at != m.endIndex {
+                    // Insertion sort: label sets are small.
+                    var j = n
+                    while j > 0, m[at].key < m[order[j - 1]].key {
+                        j -= 1
+                    }
+                    var k = n
+                    while k > j { order.initializeElement(at: k, to: order.moveElement(from: k - 1)); k -= 1 }
+                    order.initializeElement(at: j, to: at)
+                    n += 1
+                    at = m.index(after: at)
+                }
+                for i in 0..<n {
+                    if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                    string(m[order[i]].key); bytes.append(UInt8(ascii: ":")); string(m[order[i]].value)
+                }
+                _ = UnsafeMutableBufferPointer(rebasing: order[0..<n]).deinitialize()
             }
         }
         bytes.append(UInt8(ascii: "}"))

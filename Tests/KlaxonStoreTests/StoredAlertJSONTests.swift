@@ -49,4 +49,16 @@ extension StoredAlertJSONTests {
         let json = String(decoding: StoredAlertJSON.alertObject(Alert(fingerprint: "a\u{2028}\"\u{1}€", status: .firing, summary: "")), as: UTF8.self)
         #expect(json.hasPrefix(#"{"fingerprint":"a\u2028\"\u0001€","#))
     }
+
+    /// Labels and annotations are written in key order, whatever the table's order: the same
+    /// alert is the same bytes.
+    @Test func labelsAreWrittenInKeyOrder() throws {
+        for count in [0, 1, 2, 3, 7, 40] {
+            let keys = (0..<count).map { "k\(String(format: "%03d", ($0 * 17) % max(count, 1)))-\($0)" }
+            let labels = Dictionary(uniqueKeysWithValues: keys.map { ($0, "v\($0)") })
+            let json = String(decoding: StoredAlertJSON.alertObject(Alert(fingerprint: "f", status: .firing, labels: labels, summary: "s")), as: UTF8.self)
+            let expected = "\"labels\":{" + labels.keys.sorted().map { "\"\($0)\":\"v\($0)\"" }.joined(separator: ",") + "}"
+            #expect(json.contains(expected), "\(count): \(json)")
+        }
+    }
 }

@@ -133,11 +133,14 @@ public struct Classifier: Sendable {
                                   policy: pb.escalationPolicy, reasons: reasons)
         }
         let severity = defaults.severity(for: alert)
-        let word = alert.labels[defaults.label] ?? alert.sourceSeverity
-        reason("no playbook matched")
-        reason(word.map { "\(defaults.label)=\($0) maps to \(severity) by severity_defaults" }
-                       ?? "no \(defaults.label) label: severity_defaults otherwise \(severity)")
-        reason("team \(integrationTeam) from the integration")
+        if explain {
+            var word = alert.labels[defaults.label]
+            if word == nil { word = alert.sourceSeverity }
+            reason("no playbook matched")
+            reason(word.map { "\(defaults.label)=\($0) maps to \(severity) by severity_defaults" }
+                           ?? "no \(defaults.label) label: severity_defaults otherwise \(severity)")
+            reason("team \(integrationTeam) from the integration")
+        }
         return Classification(playbook: nil, severity: severity, category: .other, team: integrationTeam,
                               policy: nil, reasons: reasons)
     }

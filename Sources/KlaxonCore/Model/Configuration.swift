@@ -117,8 +117,11 @@ public struct SeverityDefaults: Sendable, Hashable {
 
     /// The severity for an alert no playbook rule decided.
     public func severity(for alert: Alert) -> Severity {
-        let word = alert.labels[label] ?? alert.sourceSeverity
-        if let w = word, let s = map[w.lowercased()] ?? map[w] { return s }
+        // An `if`, not `??`: its autoclosure would capture (and copy) the whole alert.
+        var word = alert.labels[label]
+        if word == nil { word = alert.sourceSeverity }
+        guard let w = word else { return otherwise }
+        if let s = map[w.lowercased()] ?? map[w] { return s }
         return otherwise
     }
 }

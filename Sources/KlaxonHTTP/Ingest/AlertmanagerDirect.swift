@@ -144,15 +144,15 @@ enum AlertmanagerDirect {
             guard take(UInt8(ascii: "{")), !take(UInt8(ascii: "}")) else { return nil }
             var seen = 0
             var groupFiring = false, externalURL: String?, groupKey: String?
-            // The alerts are read before externalURL may have come: their members wait here.
-            var raw: [RawAlert] = []
+            // The alerts may come before externalURL: it is set on them at the end.
+            var alerts: [Alert] = []
             while true {
                 guard let k = key(), let n = Self.index(of: k, in: Self.payloadKeys), seen & (1 << n) == 0 else { return nil }
                 seen |= 1 << n
                 switch n {
                 case 0: guard rawString() != nil else { return nil }                        // receiver
                 case 1: guard let s = string(), s == "firing" || s == "resolved" else { return nil }; groupFiring = s == "firing"
-                case 2: guard let a = alerts() else { return nil }; raw = a
+                case 2: guard let a = self.alerts() else { return nil }; alerts = a
                 case 3, 4, 5: guard skipStringMap() else { return nil }                     // group/common labels, annotations
                 case 6: guard let s = string() else { return nil }; externalURL = s
                 case 7: guard string() == "4" else { return nil }                            // version
@@ -167,32 +167,18 @@ enum AlertmanagerDirect {
                 if !more { break }
             }
             space()
-            guard i == b.count, seen & (1 << 7) != 0, let groupKey, !raw.isEmpty else { return nil }    // version given
-            var alerts: [Alert] = []
-            alerts.reserveCapacity(raw.count)
-            for a in raw {
-                alerts.append(AlertGroupPayload.alert(status: a.status, labels: a.labels, annotations: a.annotations,
-                                                      links: a.generatorURL.map { [($0, "source")] } ?? [],
-                                                      givenFingerprint: a.fingerprint, startsAt: a.startsAt, endsAt: a.endsAt,
-                                                      title: nil, externalURL: externalURL))
+            guard i == b.count, seen & (1 << 7) != 0, let groupKey, !alerts.isEmpty else { return nil }    // version given
+            if let externalURL {
+                for k in alerts.indices { alerts[k].source = externalURL }
             }
             return AlertBatch(groupKey: groupKey, alerts: alerts, title: alerts.first?.summary, groupFiring: groupFiring,
                               truncatedAlerts: 0)
         }
 
-        struct RawAlert {
-            var status: AlertStatus
-            var labels: [String: String]
-            var annotations: [String: String]
-            var startsAt: Date?
-            var endsAt: Date?
-            var generatorURL: String?
-            var fingerprint: String?
-        }
-
-        mutating func alerts() -> [RawAlert]? {
+        /// The alerts, without their source (`externalURL`, set by `payload`).
+        mutating func alerts() -> [Alert]? {
             guard take(UInt8(ascii: "[")), !take(UInt8(ascii: "]")) else { return nil }
-            var out: [RawAlert] = []
+            var out: [Alert] = []
             while true {
                 guard let a = alert() else { return nil }
                 out.append(a)
@@ -206,7 +192,7 @@ enum AlertmanagerDirect {
             return .some(Fields.sourceTime(d))
         }
 
-        mutating func alert() -> RawAlert? {
+        mutating func alert() -> Alert? {
             guard take(UInt8(ascii: "{")), !take(UInt8(ascii: "}")) else { return nil }
             var seen = 0
             var status: AlertStatus?, labels: [String: String]?, annotations: [String: String] = [:]
@@ -227,8 +213,10 @@ enum AlertmanagerDirect {
                 if !more { break }
             }
             guard let status, let labels else { return nil }
-            return RawAlert(status: status, labels: labels, annotations: annotations, startsAt: startsAt, endsAt: endsAt,
-                            generatorURL: generatorURL, fingerprint: fingerprint)
+            return AlertGroupPayload.alert(status: status, labels: labels, annotations: annotations,
+                                           links: generatorURL.map { [($0, "source")] } ?? [],
+                                           givenFingerprint: fingerprint, startsAt: startsAt, endsAt: endsAt,
+                                           title: nil, externalURL: nil)
         }
     }
 }
