@@ -19,22 +19,35 @@ import Metrics
 /// the others. Work must therefore depend only on what it reads in the transaction and on
 /// what it captured, never on having run before.
 public final class GroupCommitter: @unchecked Sendable {
-    private final class Job: @unchecked Sendable {
+    /// A caller's work as `submit` takes it: its closures, and its result until it is finished.
+    private final class ClosureWork<T: Sendable>: CommitWork, @unchecked Sendable {
         // `run` happens inside a transaction on the writer thread, `finish` after it; never concurrently.
-        let run: (any StoreTransaction, _ isolated: Bool) throws -> Void
-        let finish: ((any Error)?) -> Void
-        init(run: @escaping (any StoreTransaction, Bool) throws -> Void, finish: @escaping ((any Error)?) -> Void) {
-            self.run = run; self.finish = finish
+        let work: @Sendable (any StoreTransaction) throws -> T
+        let completion: @Sendable (Result<T, any Error>) -> Void
+        var result: T?
+        init(work: @escaping @Sendable (any StoreTransaction) throws -> T, completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
+            self.work = work; self.completion = completion
+        }
+        func run(_ tx: any StoreTransaction) throws { result = try work(tx) }
+        func finish(_ error: (any Error)?) {
+            if let error { completion(.failure(error)) } else if let result { completion(.success(result)) } else { completion(.failure(CommitterError.notRun)) }
         }
     }
 
-    private final class Slot<T>: @unchecked Sendable { var result: Result<T, any Error>? }
+    /// Batches handed from the writer to the syncer.
+    private struct Committed {
+        var work: [any CommitWork]
+        /// The transaction's own failure (every caller in it failed).
+        var error: (any Error)?
+        /// After a retry with a savepoint per caller: each caller's own failure, in `work`'s order.
+        var failures: [(any Error)?]?
+    }
 
     private let store: any IncidentStore
-    /// Jobs waiting for a transaction; its thread runs them in batches of at most `maxBatch`.
-    private var writer: Worker<Job>!
+    /// Work waiting for a transaction; its thread runs it in batches of at most `maxBatch`.
+    private var writer: Worker<any CommitWork>!
     /// Batches committed (or failed) but not yet on disk, oldest first; its thread syncs them.
-    private var syncer: Worker<(jobs: [Job], error: (any Error)?)>!
+    private var syncer: Worker<Committed>!
     /// The most callers one transaction takes.
     let maxBatch: Int
     /// How the writer and the disk keep up (`/metrics`): callers per transaction, how long each
@@ -76,16 +89,14 @@ public final class GroupCommitter: @unchecked Sendable {
     /// short: hand off to your own thread or executor.
     public func submit<T: Sendable>(_ work: @escaping @Sendable (any StoreTransaction) throws -> T,
                                     completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
-        let slot = Slot<T>()
-        writer.add(Job(run: { tx, isolated in
-            if isolated {
-                slot.result = Result { try tx.savepoint { try work(tx) } }
-            } else {
-                slot.result = .success(try work(tx))
-            }
-        }, finish: { error in
-            if let error { completion(.failure(error)) } else { completion(slot.result ?? .failure(CommitterError.notRun)) }
-        }))
+        writer.add(ClosureWork(work: work, completion: completion))
+    }
+
+    /// Queues `work` (one object for the whole request: no closures to allocate); its `finish`
+    /// runs on the sync thread once the transaction that ran it committed and reached the disk
+    /// (with nil), or failed (with the error). Keep `finish` short.
+    func submit(_ work: any CommitWork) {
+        writer.add(work)
     }
 
     /// The same, awaited.
@@ -98,59 +109,78 @@ public final class GroupCommitter: @unchecked Sendable {
     enum CommitterError: Error { case notRun }
 
     /// Commits one batch and hands it to the syncer; the next batch can run while the disk syncs.
-    private func commit(_ first: [Job]) {
+    private func commit(_ first: [any CommitWork]) {
         let start = DispatchTime.now().uptimeNanoseconds
-        var jobs = first
+        var work = first
         defer {
             commitTime.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
-            batchSize.record(jobs.count)
+            batchSize.record(work.count)
         }
-        var failure: (any Error)?
+        var committed = Committed(work: [], error: nil, failures: nil)
         do {
             try store.writeBlocking { tx in
-                for job in jobs { try job.run(tx, false) }
+                for w in work { try w.run(tx) }
                 // While the disk still syncs earlier batches, anything committed now waits for
                 // the next sync anyway: the callers that come meanwhile join this transaction
                 // (up to `maxBatch`, for at most `joinWindow`), and one commit costs less than
                 // several (BEGIN, COMMIT, the log row, the WAL pages are per transaction).
                 if joinWindow > 0 {
                     let until = DispatchTime.now().uptimeNanoseconds + joinWindow
-                    while jobs.count < maxBatch {
+                    while work.count < maxBatch {
                         // Only while the syncer is busy: once it is free, this commits at once.
-                        let more = writer.takeMore(most: maxBatch - jobs.count, until: until) { [syncer] in syncer!.isBusy }
+                        let more = writer.takeMore(most: maxBatch - work.count, until: until) { [syncer] in syncer!.isBusy }
                         if more.isEmpty { break }
-                        for job in more { try job.run(tx, false) }
-                        jobs += more
+                        for w in more { try w.run(tx) }
+                        work += more
                     }
                 }
             }
         } catch {
             // Someone's work failed (or the commit did): again, each caller on its own.
+            var failures = [(any Error)?](repeating: nil, count: work.count)
             do {
                 try store.writeBlocking { tx in
-                    for job in jobs { try? job.run(tx, true) }
+                    for (i, w) in work.enumerated() {
+                        do { try tx.savepoint { try w.run(tx) } } catch { failures[i] = error }
+                    }
                 }
+                committed.failures = failures
             } catch {
-                failure = error
+                committed.error = error
             }
         }
-        syncer.add((jobs, failure))
+        committed.work = work
+        syncer.add(committed)
     }
 
     /// One sync for every batch committed so far, then their callers hear back, oldest first.
-    private func sync(_ batches: [(jobs: [Job], error: (any Error)?)]) {
+    private func sync(_ batches: [Committed]) {
         var syncError: (any Error)?
         if batches.contains(where: { $0.error == nil }) {
             let start = DispatchTime.now().uptimeNanoseconds
             do { try store.makeDurable() } catch { syncError = error }
             syncTime.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
-            syncSize.record(batches.reduce(0) { $0 + $1.jobs.count })
+            syncSize.record(batches.reduce(0) { $0 + $1.work.count })
         }
         for batch in batches {
             let error = batch.error ?? syncError
-            for job in batch.jobs { job.finish(error) }
+            if let failures = batch.failures {
+                for (w, failure) in zip(batch.work, failures) { w.finish(error ?? failure) }
+            } else {
+                for w in batch.work { w.finish(error) }
+            }
         }
     }
+}
+
+/// One caller's part of a group commit (see `GroupCommitter`). `run` happens inside the shared
+/// transaction on the writer thread, perhaps twice (a retry in a savepoint of its own after
+/// another caller's failure: it must depend only on what it reads in the transaction and what it
+/// holds); `finish` after the transaction committed and reached the disk (nil) or failed, on the
+/// sync thread. Never both at once.
+protocol CommitWork: AnyObject, Sendable {
+    func run(_ tx: any StoreTransaction) throws
+    func finish(_ error: (any Error)?)
 }
 
 /// A queue drained by a thread of its own: started when work arrives, ended after `linger`

@@ -47,8 +47,8 @@ public final class IncidentService: Sendable {
     /// batch whose incident is unknown or already resolved).
     public func ingest(integration: Integration, batch: AlertBatch) async throws -> [String] {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<[String], any Error>) in
-            ingest(integration: integration, batch: batch) { result, leftovers in
-                leftovers.drop()
+            ingest(integration: integration, batch: batch) { result, request in
+                request.drop()
                 c.resume(with: result)
             }
         }
@@ -57,17 +57,14 @@ public final class IncidentService: Sendable {
     /// The same as `ingest(integration:batch:)` for callers outside Swift concurrency (the HTTP
     /// fast path runs on NIO's event loops): `completion` runs once, after the commit reached
     /// the disk, on the group committer's sync thread; hop back to your own thread yourself and
-    /// keep it short. Take `leftovers` with you and `drop()` it there: it holds what this call
+    /// keep it short. Take the request with you and `drop()` it there: it holds what this call
     /// allocated on your thread (the alerts, their classification and JSON), and memory freed
     /// on the thread that allocated it goes back to that thread's cache (freed on the sync
     /// thread, it cost that thread a third of its time and made the event loops' allocations
     /// miss their cache, under `make bench`).
     public func ingest(integration: Integration, batch: AlertBatch,
-                       completion: @escaping @Sendable (Result<[String], any Error>, _ leftovers: IngestLeftovers) -> Void) {
+                       completion: @escaping @Sendable (Result<[String], any Error>, _ request: IngestRequest) -> Void) {
         let snapshot = runtime.snapshot
-        let now = clock.now
-        let logger = self.logger
-        let counters = IngestCounters.for(integration.name)
         // Classified here, on the caller's thread: the writer thread is the one that runs serially.
         // Their stored JSON too: the writer only wraps it (see `StoredAlertJSON`). One
         // classification and one JSON per alert, in the batch's order, the alerts read in place:
@@ -78,36 +75,30 @@ public final class IncidentService: Sendable {
         var encoded: [[UInt8]] = []
         classified.reserveCapacity(total)
         encoded.reserveCapacity(total)
-        var firingAlerts = 0
+        var firing = 0
         batch.alerts.withUnsafeBufferPointer { alerts in
             for i in alerts.indices {
                 classified.append(snapshot.classifier.classify(alerts[i], integrationTeam: integration.team, explain: false))
                 encoded.append(StoredAlertJSON.alertObject(alerts[i]))
-                if alerts[i].status == .firing { firingAlerts += 1 }
+                if alerts[i].status == .firing { firing += 1 }
             }
         }
-        let firing = firingAlerts
-        // The closures hold only the leftovers box, never the batch itself.
-        let leftovers = IngestLeftovers(batch: batch, classified: classified, encoded: encoded)
-        committer.submit({ tx in
-            guard let l = leftovers.contents else { throw IngestLeftovers.Dropped() }
-            return try Self.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: l.batch, classified: l.classified, encoded: l.encoded,
-                                   now: now, logger: logger)
-        }, completion: { [self] result in
-            switch result {
-            case .failure(let error):
-                completion(.failure(error), leftovers)
-            case .success(let result):
-                if firing > 0 { counters.firing.increment(by: firing) }
-                if firing < total { counters.resolved.increment(by: total - firing) }
-                if let opened = result.opened {
-                    MetricsCache.counter("klaxon_incidents_opened_total", [("severity", opened.severity.rawValue), ("category", opened.category.rawValue)]).increment()
-                    logger.info("incident opened", metadata: ["incident.id": "\(opened.id)", "incident.severity": "\(opened.severity)", "incident.team": "\(opened.team)"])
-                }
-                if result.wake { wakeServices() }
-                completion(.success(result.ids), leftovers)
-            }
-        })
+        // One object carries the request through the writer and the syncer: no closures.
+        committer.submit(IngestRequest(service: self, snapshot: snapshot, integration: integration, now: clock.now,
+                                       contents: .init(batch: batch, classified: classified, encoded: encoded),
+                                       firing: firing, completion: completion))
+    }
+
+    /// After an ingest committed and reached the disk: its metrics, its log line, the services woken.
+    fileprivate func ingested(firing: Int, total: Int, integration: String, opened: IncidentRecord?, wake: Bool) {
+        let counters = IngestCounters.for(integration)
+        if firing > 0 { counters.firing.increment(by: firing) }
+        if firing < total { counters.resolved.increment(by: total - firing) }
+        if let opened {
+            MetricsCache.counter("klaxon_incidents_opened_total", [("severity", opened.severity.rawValue), ("category", opened.category.rawValue)]).increment()
+            logger.info("incident opened", metadata: ["incident.id": "\(opened.id)", "incident.severity": "\(opened.severity)", "incident.team": "\(opened.team)"])
+        }
+        if wake { wakeServices() }
     }
 
     static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: Integration, batch: AlertBatch,
@@ -137,8 +128,7 @@ public final class IncidentService: Sendable {
                                         message: "Opened as \(inc.severity) \(inc.category.rawValue) for team \(inc.team)" + (c.playbook.map { " by playbook \($0)" } ?? "") + ": \(title)"))
             for i in alerts.indices {
                 try tx.save(alerts[i], incident: number, severity: classified[i].severity, receivedAt: now, alertObject: encoded?[i])
-                try tx.append(TimelineEntry(incident: number, at: now, kind: alerts[i].status == .firing ? "alert.firing" : "alert.resolved",
-                                            actor: integration.name, message: (alerts[i].status == .firing ? "Firing: " : "Resolved: ") + alerts[i].summary))
+                try tx.append(alertEntry(incident: number, at: now, actor: integration.name, status: alerts[i].status, summary: alerts[i].summary))
             }
             if let policy = writer.policy(for: inc) {
                 let urgency = snapshot.config.settings.urgency.urgency(for: inc.severity)
@@ -191,10 +181,8 @@ public final class IncidentService: Sendable {
             } else {
                 try tx.save(alerts[i], incident: incident.number, severity: severity, receivedAt: now, alertObject: encoded?[i])
             }
-            var message = (status == .firing ? (existing?.alert.status == .firing ? "Updated: " : "Firing: ") : "Resolved: ") + alerts[i].summary
-            if status == .firing, incident.status == .acknowledged { message += " (incident acknowledged: nobody paged)" }
-            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: status == .firing ? "alert.firing" : "alert.resolved",
-                                        actor: integration.name, message: message))
+            try tx.append(alertEntry(incident: incident.number, at: now, actor: integration.name, status: status, summary: alerts[i].summary,
+                                     wasFiring: existing?.alert.status == .firing, acknowledged: incident.status == .acknowledged))
         }
         // Only a resolved alert can leave nothing firing, and not while the source says the
         // group still fires (its list may be truncated).
@@ -230,6 +218,21 @@ public final class IncidentService: Sendable {
             wake = true
         }
         return ([incident.id], nil, wake)
+    }
+
+    /// The timeline entry for an alert that came in: `alert.firing` ("Firing: ", or "Updated: " when
+    /// it was firing already; an acknowledged incident pages nobody, which it says) or
+    /// `alert.resolved` ("Resolved: "), followed by the alert's summary.
+    static func alertEntry(incident: Int, at now: Date, actor: String, status: AlertStatus, summary: String,
+                           wasFiring: Bool = false, acknowledged: Bool = false) -> TimelineEntry {
+        let message: String
+        switch status {
+        case .firing:
+            message = (wasFiring ? "Updated: " : "Firing: ") + summary + (acknowledged ? " (incident acknowledged: nobody paged)" : "")
+        case .resolved:
+            message = "Resolved: " + summary
+        }
+        return TimelineEntry(incident: incident, at: now, kind: status == .firing ? "alert.firing" : "alert.resolved", actor: actor, message: message)
     }
 
     /// Resolves the incident when every one of its alerts is resolved.
@@ -283,8 +286,7 @@ public final class IncidentService: Sendable {
                     stored.alert.endsAt = now
                     stored.receivedAt = now
                     try tx.save(stored)
-                    try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "alert.resolved", actor: integration.name,
-                                                message: "Resolved: \(stored.alert.summary)"))
+                    try tx.append(Self.alertEntry(incident: incident.number, at: now, actor: integration.name, status: .resolved, summary: stored.alert.summary))
                 }
                 try Self.resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now)
             } else if incident.status == .triggered {
@@ -445,22 +447,52 @@ public final class IncidentService: Sendable {
     }
 }
 
-/// What an ingest call allocated on its caller's thread, kept for the writer until the commit
-/// is done: `drop()` it back on that thread (see `IncidentService.ingest(integration:batch:completion:)`).
-public final class IngestLeftovers: @unchecked Sendable {
+/// One ingest on its way through the group committer (`IncidentService.ingest(integration:batch:completion:)`):
+/// what the call allocated on its caller's thread, kept for the writer until the commit is done,
+/// and the result. `drop()` it back on that thread.
+public final class IngestRequest: CommitWork, @unchecked Sendable {
     struct Contents {
         var batch: AlertBatch
         var classified: [Classification]
         var encoded: [[UInt8]]
     }
     struct Dropped: Error {}
-    /// Read by the writer before the completion runs, emptied by `drop` after it: never at once.
+    // The writer runs it (perhaps twice, see `CommitWork`), then the syncer finishes it, then the
+    // caller drops it: never two at once.
+    private let service: IncidentService
+    private let snapshot: Runtime.Snapshot
+    private let integration: Integration
+    private let now: Date
+    private let firing: Int
+    private let total: Int
+    private let completion: @Sendable (Result<[String], any Error>, IngestRequest) -> Void
     private(set) var contents: Contents?
+    private var result: (ids: [String], opened: IncidentRecord?, wake: Bool)?
 
-    init(batch: AlertBatch, classified: [Classification], encoded: [[UInt8]]) {
-        contents = Contents(batch: batch, classified: classified, encoded: encoded)
+    init(service: IncidentService, snapshot: Runtime.Snapshot, integration: Integration, now: Date, contents: Contents, firing: Int,
+         completion: @escaping @Sendable (Result<[String], any Error>, IngestRequest) -> Void) {
+        self.service = service; self.snapshot = snapshot; self.integration = integration; self.now = now
+        self.contents = contents; self.firing = firing; self.total = contents.batch.alerts.count; self.completion = completion
+    }
+
+    func run(_ tx: any StoreTransaction) throws {
+        guard let c = contents else { throw Dropped() }
+        result = try IncidentService.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: c.batch, classified: c.classified,
+                                            encoded: c.encoded, now: now, logger: service.logger)
+    }
+
+    func finish(_ error: (any Error)?) {
+        guard error == nil, let result else {
+            completion(.failure(error ?? GroupCommitter.CommitterError.notRun), self)
+            return
+        }
+        service.ingested(firing: firing, total: total, integration: integration.name, opened: result.opened, wake: result.wake)
+        completion(.success(result.ids), self)
     }
 
     /// Frees what it holds, on the calling thread.
-    public func drop() { contents = nil }
+    public func drop() {
+        contents = nil
+        result = nil
+    }
 }

@@ -461,14 +461,14 @@ final class IngestCore: Sendable {
 
     /// Runs `call` and hands the answer to `completion`, on a thread of the engine's choosing;
     /// for callers outside Swift concurrency. An ingest starts no task here; the rare PagerDuty
-    /// acknowledge and resolve do. Drop the leftovers on your own thread (see
+    /// acknowledge and resolve do. Drop the request on your own thread (see
     /// `IncidentService.ingest(integration:batch:completion:)`).
-    func perform(_ call: EngineCall, completion: @escaping @Sendable (IngestReply, IngestLeftovers?) -> Void) {
+    func perform(_ call: EngineCall, completion: @escaping @Sendable (IngestReply, IngestRequest?) -> Void) {
         switch call.action {
         case .ingest(let batch):
             let summary = CallSummary(call)
-            engine.ingest(integration: call.entry.integration, batch: batch) { result, leftovers in
-                completion(self.finish(summary, result), leftovers)
+            engine.ingest(integration: call.entry.integration, batch: batch) { result, request in
+                completion(self.finish(summary, result), request)
             }
         case .sourceAction:
             Task { completion(await self.perform(call), nil) }

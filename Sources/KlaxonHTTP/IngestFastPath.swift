@@ -220,10 +220,10 @@ final class IngestFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case .call(let call):
             let loop = context.eventLoop
             let handler = NIOLoopBound(self, eventLoop: loop)
-            core.perform(call) { reply, leftovers in
+            core.perform(call) { reply, request in
                 loop.execute {
                     handler.value.answered(reply)
-                    leftovers?.drop()
+                    request?.drop()
                 }
             }
         }

@@ -122,10 +122,10 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
                     state = .answering
                     let loop = context.eventLoop
                     let handler = NIOLoopBound(self, eventLoop: loop)
-                    core.perform(call) { answer, leftovers in
+                    core.perform(call) { answer, request in
                         loop.execute {
                             handler.value.answered(answer)
-                            leftovers?.drop()
+                            request?.drop()
                         }
                     }
                 }

@@ -102,17 +102,17 @@ struct EngineTests {
     @Test func theCallbackFormHandsBackTheAlertsAfterTheCommit() async throws {
         let h = try EngineHarness()
         let batch = AlertBatch(groupKey: "g1", alerts: [h.alert("a1"), h.alert("a2", status: .resolved)])
-        let (ids, leftovers) = await withCheckedContinuation { (c: CheckedContinuation<(Result<[String], any Error>, IngestLeftovers), Never>) in
+        let (ids, request) = await withCheckedContinuation { (c: CheckedContinuation<(Result<[String], any Error>, IngestRequest), Never>) in
             h.engine.ingest(integration: h.integration, batch: batch) { c.resume(returning: ($0, $1)) }
         }
         #expect(try ids.get() == ["INC-1"])
-        #expect(leftovers.contents?.batch == batch)
-        #expect(leftovers.contents?.encoded == batch.alerts.map(StoredAlertJSON.alertObject))
-        leftovers.drop()
-        #expect(leftovers.contents == nil)
+        #expect(request.contents?.batch == batch)
+        #expect(request.contents?.encoded == batch.alerts.map(StoredAlertJSON.alertObject))
+        request.drop()
+        #expect(request.contents == nil)
         let d = try await h.engine.detail(1)
         #expect(d.alerts.map(\.alert.fingerprint) == ["a1", "a2"])
-        // A second call after the first's leftovers are gone.
+        // A second call after the first's request is dropped.
         #expect(try await h.send([h.alert("a3")]) == ["INC-1"])
         #expect(try await h.engine.detail(1).alerts.count == 3)
     }
