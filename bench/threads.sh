@@ -42,7 +42,8 @@ snapshot() {
         local tid=${t##*/} name ticks
         name=$(tr ' ' '_' < "$t/comm" 2>/dev/null) || continue
         ticks=$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null) || continue
-        echo "$tid $name $ticks"
+        switches=$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s + 0}' "$t/status" 2>/dev/null) || continue
+        echo "$tid $name $ticks $switches"
     done
 }
 snapshot > "$WORK/before"
@@ -55,13 +56,14 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d90s --timeout 10s --latency -s "$ROOT/bench/
     "http://127.0.0.1:$PORT/v1/alerts/alertmanager" -- klaxon "$ALERTS" "$THREADS" "$WORK/done" bench-token > "$WORK/wrk.txt" 2>&1 || true
 snapshot > "$WORK/after"
 [ -n "$PERFPID" ] && { kill -INT "$PERFPID"; wait "$PERFPID" || true; }
-grep -E 'Requests/sec|99%|Non-2xx' "$WORK/wrk.txt" || true
+grep -E "Requests/sec|50%|75%|90%|99%|Non-2xx" "$WORK/wrk.txt" || true
 REQ=$(sed -n 's/^BENCHRESULT.* requests=\([0-9]*\).*/\1/p' "$WORK/wrk.txt")
 [ -n "$REQ" ] || { cat "$WORK/wrk.txt"; exit 1; }
 HZ=$(getconf CLK_TCK)
-echo "requests: $REQ; CPU per alert by thread name (us):"
-awk -v hz="$HZ" -v n="$REQ" 'NR == FNR { before[$1] = $3; next }
-    { d = $3 - before[$1]; by[$2] += d; all += d }
-    END { for (k in by) if (by[k] > 0) printf "  %-24s %8.1f\n", k, by[k] / hz * 1e6 / n; printf "  %-24s %8.1f\n", "all", all / hz * 1e6 / n }' \
+echo "requests: $REQ; CPU per alert (us) and context switches per 100 alerts, by thread name:"
+awk -v hz="$HZ" -v n="$REQ" 'NR == FNR { before[$1] = $3; sw[$1] = $4; next }
+    { d = $3 - before[$1]; by[$2] += d; all += d; c = $4 - sw[$1]; cs[$2] += c; allcs += c }
+    END { for (k in by) if (by[k] > 0) printf "  %-24s %8.1f %8.1f\n", k, by[k] / hz * 1e6 / n, cs[k] * 100 / n
+          printf "  %-24s %8.1f %8.1f\n", "all", all / hz * 1e6 / n, allcs * 100 / n }' \
     "$WORK/before" "$WORK/after" | sort -k2 -n -r
 curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -E '^klaxon_(ingest|store|commit|group)[a-z_]*(_sum|_count|_total)?[{ ]' | grep -v _bucket | head -30 || true
