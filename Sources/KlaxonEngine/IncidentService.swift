@@ -84,14 +84,14 @@ public final class IncidentService: Sendable {
             }
         }
         // One object carries the request through the writer and the syncer: no closures.
-        committer.submit(IngestRequest(service: self, snapshot: snapshot, integration: integration, now: clock.now,
+        committer.submit(IngestRequest(service: self, snapshot: snapshot, integration: integration, counters: IngestCounters.for(integration.name), now: clock.now,
                                        contents: .init(batch: batch, classified: classified, encoded: encoded),
                                        firing: firing, completion: completion))
     }
 
     /// After an ingest committed and reached the disk: its metrics, its log line, the services woken.
-    fileprivate func ingested(firing: Int, total: Int, integration: String, opened: IncidentRecord?, wake: Bool) {
-        let counters = IngestCounters.for(integration)
+    /// `counters` are looked up on the caller's thread: this runs on the serial sync thread.
+    fileprivate func ingested(firing: Int, total: Int, counters: IngestCounters, opened: IncidentRecord?, wake: Bool) {
         if firing > 0 { counters.firing.increment(by: firing) }
         if firing < total { counters.resolved.increment(by: total - firing) }
         if let opened {
@@ -462,6 +462,7 @@ public final class IngestRequest: CommitWork, @unchecked Sendable {
     private let service: IncidentService
     private let snapshot: Runtime.Snapshot
     private let integration: Integration
+    private let counters: IngestCounters
     private let now: Date
     private let firing: Int
     private let total: Int
@@ -469,10 +470,10 @@ public final class IngestRequest: CommitWork, @unchecked Sendable {
     private(set) var contents: Contents?
     private var result: (ids: [String], opened: IncidentRecord?, wake: Bool)?
 
-    init(service: IncidentService, snapshot: Runtime.Snapshot, integration: Integration, now: Date, contents: Contents, firing: Int,
+    init(service: IncidentService, snapshot: Runtime.Snapshot, integration: Integration, counters: IngestCounters, now: Date, contents: Contents, firing: Int,
          completion: @escaping @Sendable (Result<[String], any Error>, IngestRequest) -> Void) {
         self.service = service; self.snapshot = snapshot; self.integration = integration; self.now = now
-        self.contents = contents; self.firing = firing; self.total = contents.batch.alerts.count; self.completion = completion
+        self.counters = counters; self.contents = contents; self.firing = firing; self.total = contents.batch.alerts.count; self.completion = completion
     }
 
     func run(_ tx: any StoreTransaction) throws {
@@ -486,7 +487,7 @@ public final class IngestRequest: CommitWork, @unchecked Sendable {
             completion(.failure(error ?? GroupCommitter.CommitterError.notRun), self)
             return
         }
-        service.ingested(firing: firing, total: total, integration: integration.name, opened: result.opened, wake: result.wake)
+        service.ingested(firing: firing, total: total, counters: counters, opened: result.opened, wake: result.wake)
         completion(.success(result.ids), self)
     }
 

@@ -167,22 +167,17 @@ struct JSONBytes {
         } else if !m.isEmpty {
             // Pairs in key order, through a sorted list of the table's positions on the stack
             // (`sorted()` made an array of copied pairs: an allocation, and a retain and a release
-            // for every string in it).
+            // for every string in it). The standard sort: an insertion sort for a few labels, and
+            // n log n for a hostile alert with tens of thousands.
             withUnsafeTemporaryAllocation(of: Dictionary<String, String>.Index.self, capacity: m.count) { order in
                 var n = 0
                 var at = m.startIndex
                 while at != m.endIndex {
-                    // Insertion sort: label sets are small.
-                    var j = n
-                    while j > 0, m[at].key < m[order[j - 1]].key {
-                        j -= 1
-                    }
-                    var k = n
-                    while k > j { order.initializeElement(at: k, to: order.moveElement(from: k - 1)); k -= 1 }
-                    order.initializeElement(at: j, to: at)
+                    order.initializeElement(at: n, to: at)
                     n += 1
                     at = m.index(after: at)
                 }
+                order[0..<n].sort { m[$0].key < m[$1].key }
                 for i in 0..<n {
                     if i > 0 { bytes.append(UInt8(ascii: ",")) }
                     string(m[order[i]].key); bytes.append(UInt8(ascii: ":")); string(m[order[i]].value)

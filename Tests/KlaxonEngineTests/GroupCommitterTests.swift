@@ -30,6 +30,7 @@ struct GroupCommitterTests {
         let committer = GroupCommitter(store: h.store)
         struct Refused: Error {}
         let t0 = EngineHarness.t0
+        // Each caller hears its own outcome: the refused ones their own error, not the batch's.
         let results = await withTaskGroup(of: (Int, Bool).self) { group in
             for i in 1...20 {
                 group.addTask {
@@ -44,7 +45,7 @@ struct GroupCommitterTests {
                             if i % 5 == 0 { throw Refused() }
                         }
                         return (i, true)
-                    } catch { return (i, false) }
+                    } catch is Refused { return (i, false) } catch { return (-i, false) }
                 }
             }
             var out: [Int: Bool] = [:]

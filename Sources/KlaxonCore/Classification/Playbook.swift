@@ -134,8 +134,7 @@ public struct Classifier: Sendable {
         }
         let severity = defaults.severity(for: alert)
         if explain {
-            var word = alert.labels[defaults.label]
-            if word == nil { word = alert.sourceSeverity }
+            let word = alert.labels[defaults.label] ?? alert.sourceSeverity
             reason("no playbook matched")
             reason(word.map { "\(defaults.label)=\($0) maps to \(severity) by severity_defaults" }
                            ?? "no \(defaults.label) label: severity_defaults otherwise \(severity)")
