@@ -56,11 +56,11 @@ public final class IncidentService: Sendable {
 
     /// The same as `ingest(integration:batch:)` for callers outside Swift concurrency (the HTTP
     /// fast path runs on NIO's event loops): `completion` runs once, after the commit reached
-    /// the disk, on the group committer's sync thread; hop back to your own thread yourself and
+    /// the disk, on the group committer's writer thread; hop back to your own thread yourself and
     /// keep it short. Take the request with you and `drop()` it there: it holds what this call
     /// allocated on your thread (the alerts, their classification and JSON), and memory freed
-    /// on the thread that allocated it goes back to that thread's cache (freed on the sync
-    /// thread, it cost that thread a third of its time and made the event loops' allocations
+    /// on the thread that allocated it goes back to that thread's cache (freed on the group
+    /// committer's thread, it cost that thread a third of its time and made the event loops' allocations
     /// miss their cache, under `make bench`).
     public func ingest(integration: Integration, batch: AlertBatch,
                        completion: @escaping @Sendable (Result<[String], any Error>, _ request: IngestRequest) -> Void) {
@@ -83,14 +83,14 @@ public final class IncidentService: Sendable {
                 if alerts[i].status == .firing { firing += 1 }
             }
         }
-        // One object carries the request through the writer and the syncer: no closures.
+        // One object carries the request through the group committer: no closures.
         committer.submit(IngestRequest(service: self, snapshot: snapshot, integration: integration, counters: IngestCounters.for(integration.name), now: clock.now,
                                        contents: .init(batch: batch, classified: classified, encoded: encoded),
                                        firing: firing, completion: completion))
     }
 
     /// After an ingest committed and reached the disk: its metrics, its log line, the services woken.
-    /// `counters` are looked up on the caller's thread: this runs on the serial sync thread.
+    /// `counters` are looked up on the caller's thread: this runs on the serial writer thread.
     fileprivate func ingested(firing: Int, total: Int, counters: IngestCounters, opened: IncidentRecord?, wake: Bool) {
         if firing > 0 { counters.firing.increment(by: firing) }
         if firing < total { counters.resolved.increment(by: total - firing) }
@@ -457,7 +457,7 @@ public final class IngestRequest: CommitWork, @unchecked Sendable {
         var encoded: [[UInt8]]
     }
     struct Dropped: Error {}
-    // The writer runs it (perhaps twice, see `CommitWork`), then the syncer finishes it, then the
+    // The writer runs it (perhaps twice, see `CommitWork`), then finishes it, then the
     // caller drops it: never two at once.
     private let service: IncidentService
     private let snapshot: Runtime.Snapshot

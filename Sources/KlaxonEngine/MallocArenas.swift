@@ -6,7 +6,7 @@ import Glibc
 ///
 /// By default glibc gives each thread that allocates an arena of its own, up to eight per core.
 /// Klaxon's memory passes between threads: it is allocated on the event loops and the Swift
-/// concurrency pool and freed on the writer and sync threads, and the other way round. Memory
+/// concurrency pool and freed on the writer thread, and the other way round. Memory
 /// freed into one arena is not reused by another, so the arenas grow apart. Measured with
 /// `make bench-escalation` (10,000 escalations): peak memory 172 MiB with the default, 97 MiB
 /// with two arenas, 75 MiB with one. The `make bench` rate did not change measurably. Call it

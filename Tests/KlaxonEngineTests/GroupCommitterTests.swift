@@ -145,8 +145,8 @@ final class GatedSyncStore: IncidentStore, @unchecked Sendable {
     func ping() async throws { try await inner.ping() }
 }
 
-struct GroupCommitterJoinTests {
-    /// Waits (briefly, on real time: the committer's threads run on their own) until `done`.
+struct GroupCommitterBatchTests {
+    /// Waits (briefly, on real time: the committer's thread runs on its own) until `done`.
     func eventually(_ done: () -> Bool) async throws {
         for _ in 0..<2_000 where !done() { try await Task.sleep(nanoseconds: 1_000_000) }
         #expect(done())
@@ -157,72 +157,96 @@ struct GroupCommitterJoinTests {
                        team: "ml-platform", policy: nil, playbook: nil, openedAt: EngineHarness.t0)
     }
 
-    /// While the disk syncs earlier batches, callers that come one after another join one
-    /// transaction; it commits when the sync is done, and each hears back after its own sync.
-    @Test func callersJoinTheOpenTransactionWhileTheDiskSyncs() async throws {
+    /// Submits caller `i` (saving incident `i`), noting when its work ran and when it heard back.
+    func submit(_ i: Int, to committer: GroupCommitter, ran: Locked<[Int]>, heard: Locked<[Int]>) {
+        let incident = self.incident(i)
+        committer.submit({ tx in
+            try tx.save(incident)
+            ran.withLock { $0.append(i) }
+        }, completion: { (r: Result<Void, any Error>) in
+            if case .success = r { heard.withLock { $0.append(i) } }
+        })
+    }
+
+    /// Callers that come while a batch syncs wait for it, then run, commit and sync together as
+    /// the next batch; each hears back only after its own batch's sync.
+    @Test func callersThatComeDuringASyncMakeTheNextBatch() async throws {
         let h = try EngineHarness()
         let store = GatedSyncStore(h.store)
-        let committer = GroupCommitter(store: store, joinWindow: 60)
-        let ran = Locked<[Int]>([])
-        let heard = Locked<[Int]>([])
-        let incident = self.incident
-        func submit(_ i: Int) {
-            committer.submit({ tx in
-                try tx.save(incident(i))
-                ran.withLock { $0.append(i) }
-            }, completion: { (r: Result<Void, any Error>) in
-                if case .success = r { heard.withLock { $0.append(i) } }
-            })
-        }
-        submit(1)
+        let committer = GroupCommitter(store: store)
+        let ran = Locked<[Int]>([]), heard = Locked<[Int]>([])
+        submit(1, to: committer, ran: ran, heard: heard)
         try await eventually { store.syncing.withLock { $0 } }
+        for i in 2...4 { submit(i, to: committer, ran: ran, heard: heard) }
+        // Give the writer every chance to take them early (it must not: it is syncing).
+        try await Task.sleep(nanoseconds: 5_000_000)
+        #expect(ran.withLock { $0 } == [1])
         #expect(store.commits.withLock { $0 } == 1)
-        // One at a time, each after the one before ran: without joining, each would commit alone.
-        for i in 2...4 {
-            submit(i)
-            try await eventually { ran.withLock { $0.contains(i) } }
-        }
-        #expect(store.commits.withLock { $0 } == 1, "the transaction stays open while the sync runs")
-        #expect(heard.withLock { $0 }.isEmpty)
-        store.gate.signal() // the first sync ends: 1 hears back, 2–4 commit as one
+        #expect(heard.withLock { $0 }.isEmpty, "nobody hears back before the sync")
+        store.gate.signal()  // the first sync ends: 1 hears back, 2-4 commit as one
         try await eventually { heard.withLock { $0 } == [1] && store.syncing.withLock { $0 } }
         #expect(store.commits.withLock { $0 } == 2)
+        #expect(ran.withLock { $0 } == [1, 2, 3, 4])
+        #expect(heard.withLock { $0 } == [1], "2-4 wait for their own sync")
         store.gate.signal()
         try await eventually { heard.withLock { $0 }.count == 4 }
         #expect(heard.withLock { $0 } == [1, 2, 3, 4])
         #expect(try await h.store.read { tx in try tx.incidents(statuses: nil, limit: 10).map(\.number).sorted() } == [1, 2, 3, 4])
     }
 
-    /// A sync that takes longer than the window does not hold the transaction: it commits.
-    @Test func theTransactionCommitsWhenTheWindowEnds() async throws {
+    /// No transaction takes more than `maxBatch` callers; the rest wait for the next, in order.
+    @Test func aBatchTakesAtMostMaxBatchCallers() async throws {
         let h = try EngineHarness()
         let store = GatedSyncStore(h.store)
-        let committer = GroupCommitter(store: store, joinWindow: 0.02)
-        let incident = self.incident
-        let heard = Locked(0)
-        for i in 1...2 {
-            committer.submit({ tx in try tx.save(incident(i)) }, completion: { (_: Result<Void, any Error>) in heard.withLock { $0 += 1 } })
-            try await eventually { store.commits.withLock { $0 } == i }
+        let committer = GroupCommitter(store: store, maxBatch: 2)
+        let ran = Locked<[Int]>([]), heard = Locked<[Int]>([])
+        submit(1, to: committer, ran: ran, heard: heard)
+        try await eventually { store.syncing.withLock { $0 } }
+        for i in 2...6 { submit(i, to: committer, ran: ran, heard: heard) }
+        var commits = 1
+        for batch in [[2, 3], [4, 5], [6]] {
+            store.gate.signal()
+            commits += 1
+            try await eventually { store.commits.withLock { $0 } == commits && store.syncing.withLock { $0 } }
+            #expect(Array(ran.withLock { $0 }.suffix(batch.count)) == batch)
         }
-        #expect(heard.withLock { $0 } == 0, "nothing is answered before its sync")
         store.gate.signal()
-        store.gate.signal()
-        try await eventually { heard.withLock { $0 } == 2 }
+        try await eventually { heard.withLock { $0 }.count == 6 }
+        #expect(heard.withLock { $0 } == Array(1...6))
+        #expect(store.commits.withLock { $0 } == 4)
     }
 
-    /// With the window at zero no transaction waits.
-    @Test func aZeroWindowNeverWaits() async throws {
+    /// A failed sync fails every caller of its batch (none hears success), and the next batch
+    /// is not held back by it.
+    @Test func aFailedSyncFailsItsBatch() async throws {
         let h = try EngineHarness()
-        let store = GatedSyncStore(h.store)
-        let committer = GroupCommitter(store: store, joinWindow: 0)
+        let store = FailingSyncStore(h.store)
+        let committer = GroupCommitter(store: store)
         let incident = self.incident
-        committer.submit({ tx in try tx.save(incident(1)) }, completion: { (_: Result<Void, any Error>) in })
-        try await eventually { store.syncing.withLock { $0 } }
-        committer.submit({ tx in try tx.save(incident(2)) }, completion: { (_: Result<Void, any Error>) in })
-        try await eventually { store.commits.withLock { $0 } == 2 }
-        store.gate.signal()
-        store.gate.signal()
+        store.failNext.withLock { $0 = true }
+        await #expect(throws: FailingSyncStore.SyncFailed.self) { try await committer.submit { tx in try tx.save(incident(1)) } }
+        try await committer.submit { tx in try tx.save(incident(2)) }
     }
+}
+
+/// A store whose next sync fails once when told to.
+final class FailingSyncStore: IncidentStore, @unchecked Sendable {
+    struct SyncFailed: Error {}
+    let inner: any IncidentStore
+    let failNext = Locked(false)
+    init(_ inner: any IncidentStore) { self.inner = inner }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await inner.write(body) }
+    func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await inner.read(body) }
+    func writeBlocking<T>(_ body: (any StoreTransaction) throws -> T) throws -> T { try inner.writeBlocking(body) }
+    func makeDurable() throws {
+        if failNext.withLock({ let f = $0; $0 = false; return f }) { throw SyncFailed() }
+        try inner.makeDurable()
+    }
+    func nextTimerDue() async throws -> Date? { try await inner.nextTimerDue() }
+    func claimOutbox(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] { try await inner.claimOutbox(now: now, limit: limit, lease: lease) }
+    func nextOutboxDue() async throws -> Date? { try await inner.nextOutboxDue() }
+    func ping() async throws { try await inner.ping() }
 }
 
 struct MallocArenaTests {
