@@ -6,7 +6,7 @@
 # Starts the release binary (default: .build-bench's, built by `make bench`) on the bench
 # configuration, sends ALERTS (100000) alerts with bench/alerts.lua, and prints, for each thread
 # name (NIO event loops, the writer, the syncer, ...), its CPU in microseconds per alert, plus the
-# rate, wrk's latency and the ingest metrics. Environment: THREADS (2), CONNECTIONS (64).
+# rate, wrk's latency and the ingest metrics. Environment: THREADS (2), CONNECTIONS (256, as `make bench`).
 # PERF_OUT=FILE also records a `perf record -g` profile of the server during the load into FILE
 # (read it with `perf report -i FILE --no-children`); PERF_ARGS replaces `-F 1999 -g` (e.g.
 # `-F 499 --call-graph dwarf,16384` for whole Swift call chains).
@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KLAXON=${1:-$ROOT/.build-bench/release/klaxon}
 ALERTS=${2:-100000}
 THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-64}
+CONNECTIONS=${CONNECTIONS:-256}
 KLAXON=$(realpath "$KLAXON" 2>/dev/null || echo "$KLAXON")
 [ -x "$KLAXON" ] || { echo "no binary at $KLAXON (run make bench, or swift build -c release --scratch-path .build-bench --product klaxon)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
