@@ -166,7 +166,12 @@ private final class Worker<Item>: @unchecked Sendable {
     private func loop() {
         // Named for top -H and perf (Foundation's Thread.name does not reach the kernel here).
         try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        // Two buffers take turns: the queue fills one while `handle` works through the other, so
+        // no batch allocates (handing out the queue's own buffer made the queue allocate a new
+        // one of the same capacity for every batch: 2.5% of the writer's time under `make bench`).
+        var taken: [Item] = []
         while true {
+            taken.removeAll(keepingCapacity: true)
             condition.lock()
             while items.isEmpty {
                 if !condition.wait(until: Date(timeIntervalSinceNow: linger)), items.isEmpty {
@@ -175,12 +180,10 @@ private final class Worker<Item>: @unchecked Sendable {
                     return
                 }
             }
-            let taken: [Item]
             if items.count <= most {
-                taken = items
-                items.removeAll(keepingCapacity: true)
+                swap(&taken, &items)
             } else {
-                taken = Array(items.prefix(most))
+                taken.append(contentsOf: items.prefix(most))
                 items.removeFirst(most)
             }
             condition.unlock()
