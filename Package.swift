@@ -40,6 +40,7 @@ let package = Package(
         // Storage adapters (SQLite through GRDB).
         .target(name: "KlaxonStore", dependencies: [
             "KlaxonEngine", "KlaxonCore",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),

@@ -44,6 +44,16 @@ extension StoreTransaction {
     public func save(_ alert: StoredAlert) throws { try save(alert, alertObject: nil) }
 }
 
+/// The store can no longer make writes durable (a sync of its log failed), so it takes no more
+/// writes until Klaxon restarts. After a failed `fdatasync`, Linux may have dropped the pages it
+/// could not write and report the next sync clean: going on would answer 202 for alerts that are
+/// not on disk. A restart recovers from what is on disk; senders retry what got this error.
+public struct StoreUnavailable: Error, CustomStringConvertible {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+    public var description: String { "the store takes no more writes: \(reason)" }
+}
+
 /// The durable store behind the engine (SQLite by default).
 public protocol IncidentStore: Sendable {
     /// Runs `body` in one write transaction; nothing of it is kept if it throws.

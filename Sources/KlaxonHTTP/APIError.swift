@@ -52,6 +52,9 @@ extension APIError {
             return e
         case let e as EngineError:
             return APIError(e)
+        case let e as StoreUnavailable:
+            return APIError(.serviceUnavailable, "not_ready",
+                            "Klaxon's store cannot make writes durable (\(e.reason)); this was not recorded for sure, send it again once Klaxon is restarted.")
         case let e as HTTPError:
             let code: String
             switch e.status.code {

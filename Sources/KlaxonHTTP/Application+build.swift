@@ -50,7 +50,9 @@ func buildRouter(_ deps: HTTPDependencies, ingest core: IngestCore) -> Router<Ba
 
     router.get("/healthz") { _, _ in try Response.json(["status": "ok"]) }
     router.get("/readyz") { _, _ in
-        do { try await engine.store.ping() } catch {
+        do { try await engine.store.ping() } catch let e as StoreUnavailable {
+            throw APIError(.serviceUnavailable, "not_ready", "The store takes no more writes since \(e.reason); restart Klaxon once the disk is fixed.")
+        } catch {
             throw APIError(.serviceUnavailable, "not_ready", "The store does not answer: \(error).")
         }
         return try Response.json(["status": "ready"])

@@ -3,6 +3,7 @@ import GRDB
 import GRDBSQLite
 import KlaxonCore
 import KlaxonEngine
+import Logging
 
 /// The embedded store: SQLite through GRDB, in WAL mode (a `DatabasePool`), with migrations.
 public final class SQLiteStore: IncidentStore {
@@ -12,6 +13,11 @@ public final class SQLiteStore: IncidentStore {
     let writer: WriterState
     /// The write-ahead log, synced by `makeDurable`.
     let walPath: String
+    /// Why the store takes no more writes (a sync failed), once it happened: see `StoreUnavailable`.
+    private let lost = Locked<String?>(nil)
+    /// Tests: the errno the next syncs fail with, as if `fdatasync` had.
+    let failSyncs = Locked<Int32?>(nil)
+    private let logger = Logger(label: "klaxon.store")
 
     /// Opens (creating if needed) the database at `path` and migrates it. `inboxLimit`: how many
     /// alert and timeline records wait in the ingest log before they are filed into their
@@ -249,6 +255,7 @@ public final class SQLiteStore: IncidentStore {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try checkDurable()
         let result: T
         do {
             result = try await pool.write { db in
@@ -269,17 +276,33 @@ public final class SQLiteStore: IncidentStore {
     }
 
     public func makeDurable() throws {
+        try checkDurable()
         let fd = open(walPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw DatabaseError(resultCode: .SQLITE_IOERR, message: "cannot open \(walPath) to sync it: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        guard fdatasync(fd) == 0 else {
-            throw DatabaseError(resultCode: .SQLITE_IOERR_FSYNC, message: "fdatasync \(walPath): \(String(cString: strerror(errno)))")
+        var failed: Int32?
+        if let injected = failSyncs.withLock({ $0 }) { failed = injected } else if fdatasync(fd) != 0 { failed = errno }
+        if let failed {
+            let reason = "fdatasync of \(walPath) failed (\(String(cString: strerror(failed))))"
+            let first = lost.withLock { (lost: inout String?) -> Bool in
+                guard lost == nil else { return false }
+                lost = reason
+                return true
+            }
+            if first { logger.critical("the store takes no more writes: restart Klaxon once the disk is fixed", metadata: ["reason": "\(reason)"]) }
+            throw StoreUnavailable(reason: reason)
         }
     }
 
+    /// Throws once a sync failed: nothing more is written.
+    private func checkDurable() throws {
+        if let reason = lost.withLock({ $0 }) { throw StoreUnavailable(reason: reason) }
+    }
+
     public func writeBlocking<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try checkDurable()
         do {
             return try withoutActuallyEscaping(body) { body in
                 var result: T?
@@ -363,6 +386,7 @@ public final class SQLiteStore: IncidentStore {
     }
 
     public func ping() async throws {
+        try checkDurable()
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 }

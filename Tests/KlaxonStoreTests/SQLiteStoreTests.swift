@@ -158,3 +158,43 @@ struct StoredAlertJSONTests {
         }
     }
 }
+
+struct SQLiteStoreDurabilityTests {
+    let t0 = Date(timeIntervalSince1970: 1_795_420_800)
+
+    func incident(_ n: Int) -> IncidentRecord {
+        IncidentRecord(number: n, key: "k\(n)", integration: "prometheus", title: "t\(n)", severity: .p1, category: .other,
+                       team: "ml-platform", policy: nil, playbook: nil, openedAt: t0)
+    }
+
+    /// After one failed sync the store takes no more writes, even once syncs would succeed again
+    /// (Linux may have dropped the pages it could not write and report the next sync clean);
+    /// what it holds can still be read, and it does not report itself ready.
+    @Test func aFailedSyncStopsEveryWrite() async throws {
+        let db = TempDB()
+        let store = try SQLiteStore(path: db.path)
+        let one = incident(1)
+        try store.writeBlocking { tx in try tx.save(one) }
+        try store.makeDurable()
+        try await store.ping()
+
+        store.failSyncs.withLock { $0 = EIO }
+        let two = incident(2)
+        try store.writeBlocking { tx in try tx.save(two) }
+        #expect(throws: StoreUnavailable.self) { try store.makeDurable() }
+        store.failSyncs.withLock { $0 = nil }
+
+        #expect(throws: StoreUnavailable.self) { try store.makeDurable() }
+        let ran = Locked(false)
+        #expect(throws: StoreUnavailable.self) { try store.writeBlocking { _ in ran.withLock { $0 = true } } }
+        #expect(!ran.withLock { $0 }, "no transaction starts")
+        let three = incident(3)
+        await #expect(throws: StoreUnavailable.self) { try await store.write { tx in try tx.save(three) } }
+        await #expect(throws: StoreUnavailable.self) { try await store.ping() }
+        let numbers = try await store.read { tx in try tx.incidents(statuses: nil, limit: 10).map(\.number).sorted() }
+        #expect(numbers == [1, 2])
+        do { try store.makeDurable() } catch let e as StoreUnavailable {
+            #expect(e.reason.contains("fdatasync") && e.reason.contains(String(cString: strerror(EIO))), "\(e.reason)")
+        }
+    }
+}
