@@ -22,6 +22,10 @@ lint: build
 	swift run klaxon lint --config $(CONFIG)
 
 test: deps
+	@# `make bench-ceiling` applies bench/no-storage.patch to the sources; keep it applicable.
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git apply --check bench/no-storage.patch || { echo "bench/no-storage.patch no longer applies to Sources (make bench-ceiling needs it)"; exit 1; }; \
+	fi
 	swift build --build-tests
 	swift test --skip-build
 
