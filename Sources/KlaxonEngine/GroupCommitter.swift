@@ -14,7 +14,7 @@ import Metrics
 /// CPU per alert for 2-11% fewer alerts a second (three alternating pairs with bench/threads.sh).
 /// Without the join window (the writer committing the next batch while a sync thread synced and
 /// answered the one before, 2026-12-06, 256 connections), commits and syncs halved in size and
-/// the rate fell by up to 11% in 8 of 8 pairs.
+/// the rate fell by up to 12% in 7 of 8 pairs (the same in one).
 ///
 /// A batch first runs without savepoints (one per caller costs two statements per alert on
 /// the ingest path). If any caller's work throws, that whole transaction is rolled back and the
