@@ -23,8 +23,11 @@ lint: build
 
 test: deps
 	@# `make bench-ceiling` applies bench/no-storage.patch to the sources; keep it applicable.
-	@if git rev-parse --git-dir >/dev/null 2>&1; then \
-		git apply --check bench/no-storage.patch || { echo "bench/no-storage.patch no longer applies to Sources (make bench-ceiling needs it)"; exit 1; }; \
+	@# The ceiling keeps git to this folder: in a copy inside another repository, git apply
+	@# would otherwise skip every path and pass without checking anything.
+	@if command -v git >/dev/null 2>&1; then \
+		GIT_CEILING_DIRECTORIES="$$(dirname "$$PWD")" git apply --check bench/no-storage.patch \
+			|| { echo "bench/no-storage.patch no longer applies to Sources (make bench-ceiling needs it)"; exit 1; }; \
 	fi
 	swift build --build-tests
 	swift test --skip-build

@@ -11,7 +11,7 @@ import Metrics
 /// (until 76acc76, with the transaction kept open for callers that came during the sync), the
 /// batches were no bigger (about 21 requests under `make bench`), each batch cost two more
 /// thread hand-offs (26 more context switches per 100 alerts), and the server took 3-10% more
-/// CPU per alert for 2-11% fewer alerts a second (three alternating pairs with bench/threads.sh).
+/// CPU per alert for 2-11% fewer alerts a second (in 9 of 12 alternating pairs with bench/threads.sh).
 /// Without the join window (the writer committing the next batch while a sync thread synced and
 /// answered the one before, 2026-12-06, 256 connections), commits and syncs halved in size and
 /// the rate fell by up to 12% in 7 of 8 pairs (the same in one).
