@@ -5,11 +5,13 @@ CONFIG ?= klaxon.yaml
 
 .PHONY: run test build deps lint clean bench bench-ceiling bench-rotation bench-escalation bench-ingest bench-sqlite
 
-# libcurl's headers are the one system package Klaxon needs to build.
+# The system packages Klaxon needs to build: libcurl's headers and jemalloc's (the allocator
+# `klaxon` links; at run time it needs libcurl4 and libjemalloc2).
 deps:
-	@if ! pkg-config --exists libcurl 2>/dev/null || [ ! -f /usr/include/x86_64-linux-gnu/curl/curl.h -a ! -f /usr/include/curl/curl.h ]; then \
-		echo "installing libcurl4-openssl-dev"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libcurl4-openssl-dev pkg-config; \
+	@if ! pkg-config --exists libcurl 2>/dev/null || [ ! -f /usr/include/x86_64-linux-gnu/curl/curl.h -a ! -f /usr/include/curl/curl.h ] \
+		|| [ ! -f /usr/include/jemalloc/jemalloc.h ]; then \
+		echo "installing libcurl4-openssl-dev libjemalloc-dev"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libcurl4-openssl-dev libjemalloc-dev pkg-config; \
 	fi
 
 build: deps

@@ -44,6 +44,9 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
+        // jemalloc as the process's malloc (libjemalloc-dev to build, libjemalloc2 to run): linked
+        // into the executables that serve or measure the engine. Why: README, *Performance*.
+        .target(name: "CJemalloc", linkerSettings: [.linkedLibrary("jemalloc")]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Async HTTP (and SMTP) over libcurl's multi interface.
         .target(name: "KlaxonCurl", dependencies: ["CCurl"]),
@@ -69,7 +72,7 @@ let package = Package(
         ]),
         // The one composition root.
         .executableTarget(name: "klaxon", dependencies: [
-            "KlaxonCore", "KlaxonConfig", "KlaxonEngine", "KlaxonStore",
+            "KlaxonCore", "KlaxonConfig", "KlaxonEngine", "KlaxonStore", "CJemalloc",
             "KlaxonCurl", "KlaxonDelivery", "KlaxonHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -81,12 +84,12 @@ let package = Package(
         // Release benchmark of the rotation math: `make bench-rotation`.
         .executableTarget(name: "klaxon-bench-rotation", dependencies: ["KlaxonCore"], path: "Benchmarks/RotationBench"),
         .executableTarget(name: "klaxon-bench-escalation", dependencies: [
-            "KlaxonCore", "KlaxonEngine", "KlaxonStore",
+            "KlaxonCore", "KlaxonEngine", "KlaxonStore", "CJemalloc",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Benchmarks/EscalationBench"),
         // Engine-only ingest rate (no HTTP): `swift run -c release klaxon-bench-ingest`.
         .executableTarget(name: "klaxon-bench-ingest", dependencies: [
-            "KlaxonCore", "KlaxonEngine", "KlaxonStore",
+            "KlaxonCore", "KlaxonEngine", "KlaxonStore", "CJemalloc",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "Benchmarks/IngestBench"),
@@ -106,7 +109,7 @@ let package = Package(
         .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore", "KlaxonTestSupport"]),
         .testTarget(name: "KlaxonConfigTests", dependencies: ["KlaxonConfig", "KlaxonCore", "KlaxonTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KlaxonEngineTests", dependencies: ["KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig", "KlaxonTestSupport"]),
+        .testTarget(name: "KlaxonEngineTests", dependencies: ["KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig", "KlaxonTestSupport", "CJemalloc"]),
         .testTarget(name: "KlaxonStoreTests", dependencies: ["KlaxonStore", "KlaxonEngine", "KlaxonCore"]),
         .testTarget(name: "KlaxonCurlTests", dependencies: [
             "KlaxonCurl", "KlaxonTestSupport",

@@ -3,6 +3,7 @@
 // used while nothing is due, and peak memory.
 //
 //   swift run -c release klaxon-bench-escalation [incidents]
+import CJemalloc
 import Foundation
 import KlaxonCore
 import KlaxonEngine
@@ -34,7 +35,8 @@ func peakRSSMiB() -> Double {
     return kb / 1024
 }
 
-limitMallocArenas() // as `klaxon` does
+limitMallocArenas() // as `klaxon` does; on jemalloc (linked in, as in `klaxon`) it changes nothing
+print("allocator: " + (klaxon_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "the C library's malloc"))
 let incidents = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000 : 10_000
 let teams = 60
 let dir = NSTemporaryDirectory() + "klaxon-bench-escalation-" + UUID().uuidString

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CJemalloc
 import Foundation
 import KlaxonEngine
 
@@ -25,6 +26,11 @@ struct Klaxon: AsyncParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+/// The allocator this process runs on, for the log: jemalloc, linked in (see `CJemalloc`).
+var allocatorDescription: String {
+    klaxon_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "the C library's malloc"
 }
 
 /// `--config PATH`, shared by every command.

@@ -39,6 +39,7 @@ struct Serve: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "klaxon")
+        logger.info("allocator: \(allocatorDescription)")
         let result = ConfigLoader().load(configPath: options.config)
         guard let config = result.configuration, result.errors.isEmpty else {
             for d in result.diagnostics { printError(d.description) }

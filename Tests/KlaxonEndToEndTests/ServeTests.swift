@@ -66,6 +66,19 @@ struct ServeTests {
         """.write(toFile: dir + "/Rotations/ml-platform.yaml", atomically: true, encoding: .utf8)
     }
 
+    /// The binary runs on jemalloc (`CJemalloc`), not only the test bundle.
+    @Test func serveRunsOnJemalloc() async throws {
+        try await withServeFolder("alloc") { setting in
+            let server = try serveFolder(setting.dir)
+            defer { server.stop() }
+            _ = try await server.port()
+            // Read to the end: /proc files report no size, and a one-shot read stops at a page.
+            let handle = try #require(FileHandle(forReadingAtPath: "/proc/\(server.process.processIdentifier)/maps"))
+            let maps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+            #expect(maps.contains("libjemalloc"))
+        }
+    }
+
     @Test func alertmanagerToSlackAndAckStopsTheEscalation() async throws {
         try await withServeFolder("e2e") { setting in
             let (slack, curl) = (setting.slack, setting.curl)
