@@ -11,6 +11,9 @@ import Glibc
 /// `make bench-escalation` (10,000 escalations): peak memory 172 MiB with the default, 97 MiB
 /// with two arenas, 75 MiB with one. The `make bench` rate did not change measurably. Call it
 /// first thing in `main`, before any thread starts. Returns whether the cap was set.
+///
+/// Klaxon's executables link jemalloc (`CJemalloc`, capped at two arenas there), which takes
+/// every `malloc` in the process; this cap matters only to a build without it.
 @discardableResult
 public func limitMallocArenas(to count: Int32 = 2) -> Bool {
     #if canImport(Glibc)
