@@ -35,8 +35,7 @@ func peakRSSMiB() -> Double {
     return kb / 1024
 }
 
-limitMallocArenas() // as `klaxon` does; on jemalloc (linked in, as in `klaxon`) it changes nothing
-print("allocator: " + (klaxon_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "the C library's malloc"))
+print("allocator: jemalloc \(String(cString: klaxon_jemalloc_version()))") // linked in, as in `klaxon`
 let incidents = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000 : 10_000
 let teams = 60
 let dir = NSTemporaryDirectory() + "klaxon-bench-escalation-" + UUID().uuidString

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CJemalloc
 import Foundation
 import Hummingbird
 import KlaxonConfig
@@ -39,7 +40,7 @@ struct Serve: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "klaxon")
-        logger.info("allocator: \(allocatorDescription)")
+        logger.info("allocator: jemalloc \(String(cString: klaxon_jemalloc_version()))")
         let result = ConfigLoader().load(configPath: options.config)
         guard let config = result.configuration, result.errors.isEmpty else {
             for d in result.diagnostics { printError(d.description) }

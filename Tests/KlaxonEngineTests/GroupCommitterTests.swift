@@ -248,13 +248,3 @@ final class FailingSyncStore: IncidentStore, @unchecked Sendable {
     func nextOutboxDue() async throws -> Date? { try await inner.nextOutboxDue() }
     func ping() async throws { try await inner.ping() }
 }
-
-struct MallocArenaTests {
-    /// glibc takes the cap (mallopt answers 1); `klaxon` and the benchmarks set it first thing.
-    @Test func glibcTakesTheArenaCap() {
-        #if canImport(Glibc)
-        // (Set by the environment, the environment wins and nothing is set here.)
-        #expect(getenv("MALLOC_ARENA_MAX") != nil || limitMallocArenas(to: 2))
-        #endif
-    }
-}
