@@ -84,7 +84,21 @@ struct JSONBytes {
     mutating func raw(_ s: StaticString) {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
-    mutating func int(_ v: Int) { bytes.append(contentsOf: String(v).utf8) }
+    /// Decimal digits written straight into the bytes (through `String(v)` it was a tenth of
+    /// writing a stored alert on the writer thread).
+    mutating func int(_ v: Int) {
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var n = 20
+            repeat {
+                n -= 1
+                digits[n] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+            } while m > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[n..<20]))
+        }
+    }
 
     /// The shortest text that reads back as the same Double (finite values only).
     mutating func number(_ d: Double) {

@@ -43,12 +43,15 @@ extension Request {
 func bearerToken(_ authorization: String) -> String? {
     // The usual form first: "Bearer " and a token that starts and ends with printable ASCII,
     // which the general rule below would not trim.
-    let u = authorization.utf8
-    let rest = u.dropFirst(7)
-    if u.starts(with: "Bearer ".utf8), let first = rest.first, let last = rest.last,
-       (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
-        return String(Substring(rest))
+    // On the bytes in place (the generic UTF-8 view's `starts(with:)`, `dropFirst` and `last`
+    // were about 1% of Klaxon's samples under `make bench`).
+    var authorization = authorization
+    let usual = authorization.withUTF8 { u -> String? in
+        guard u.count > 7, let base = u.baseAddress, memcmp(base, "Bearer ", 7) == 0,
+              (0x21...0x7E).contains(u[7]), (0x21...0x7E).contains(u[u.count - 1]) else { return nil }
+        return String(decoding: UnsafeBufferPointer(rebasing: u[7...]), as: UTF8.self)
     }
+    if let usual { return usual }
     let parts = authorization.split(separator: " ", maxSplits: 1)
     guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
     return String(parts[1]).trimmingCharacters(in: .whitespaces)
@@ -121,11 +124,17 @@ func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
 
 /// Constant-time comparison of two secrets.
 func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-    constantTimeEqual(Array(a.utf8), b)
+    // Both read in place (an `Array` of one side's bytes was an allocation per ingest request).
+    var a = a
+    return a.withUTF8 { x in constantTimeEqual(x, b) }
 }
 
 /// Constant-time comparison of a secret's bytes with a presented value.
 func constantTimeEqual(_ x: [UInt8], _ b: String) -> Bool {
+    x.withUnsafeBufferPointer { constantTimeEqual($0, b) }
+}
+
+func constantTimeEqual(_ x: UnsafeBufferPointer<UInt8>, _ b: String) -> Bool {
     var b = b
     return b.withUTF8 { y in
         var diff = UInt8(x.count == y.count ? 0 : 1)

@@ -11,22 +11,31 @@ enum IngestEndpoint: Sendable {
 
     /// The endpoint at `path` (a query string is ignored), if it is one.
     init?(path: String) {
-        let utf8 = path.utf8
-        let p = utf8[..<(utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex)]
+        var path = path
+        guard let e = path.withUTF8({ IngestEndpoint(target: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = e
+    }
+
+    /// The same from a request target's bytes. (Through a `String`'s generic UTF-8 view, the
+    /// search for `?` and the comparison were 2.5% of Klaxon's samples under `make bench`.)
+    init?(target: UnsafeRawBufferPointer) {
+        var n = 0
+        while n < target.count, target[n] != UInt8(ascii: "?") { n += 1 }
         // The four paths differ in length, so the length picks the candidate.
         let candidate: IngestEndpoint
-        switch p.count {
+        switch n {
         case 23: candidate = .alertmanager
         case 18: candidate = .grafana
         case 10: candidate = .generic
         case 11: candidate = .pagerDuty
         default: return nil
         }
-        guard p.elementsEqual(candidate.path.utf8) else { return nil }
+        let expected = candidate.staticPath
+        guard let base = target.baseAddress, memcmp(base, expected.utf8Start, n) == 0 else { return nil }
         self = candidate
     }
 
-    var path: String {
+    private var staticPath: StaticString {
         switch self {
         case .alertmanager: "/v1/alerts/alertmanager"
         case .grafana: "/v1/alerts/grafana"
@@ -34,6 +43,8 @@ enum IngestEndpoint: Sendable {
         case .pagerDuty: "/v2/enqueue"
         }
     }
+
+    var path: String { staticPath.description }
 
     var kind: IntegrationKind {
         switch self {

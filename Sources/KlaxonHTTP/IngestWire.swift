@@ -296,7 +296,7 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         guard i + version.utf8CodeUnitCount <= headEnd else { return .other }
         for k in 0..<version.utf8CodeUnitCount where p[i + k] != version.utf8Start[k] { return .other }
         i += version.utf8CodeUnitCount
-        guard let endpoint = IngestEndpoint(path: String(decoding: target, as: UTF8.self)) else { return .other }
+        guard let endpoint = IngestEndpoint(target: target) else { return .other }
 
         // Field lines: name ":" OWS value OWS CRLF.
         var authorization: String?

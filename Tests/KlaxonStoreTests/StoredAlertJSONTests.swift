@@ -63,3 +63,28 @@ extension StoredAlertJSONTests {
         }
     }
 }
+
+/// Integers (the incident number; whole numbers among values and kept fields) are written digit
+/// by digit: the extremes, zero, signs and every length read back exactly.
+extension StoredAlertJSONTests {
+    @Test func integersReadBackExactly() throws {
+        var incidents = [0, 1, 9, 10, 99, 100, Int.max, Int.min, -1, -10]
+        var power = 1
+        for _ in 0..<18 { power *= 10; incidents += [power - 1, power, power + 1, -power] }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        for n in incidents {
+            let whole = Double(n % 999_999_999_999_999)
+            let stored = StoredAlert(incident: n, alert: Alert(fingerprint: "f", status: .firing, values: ["v": whole], summary: "s",
+                                                                sourceFields: ["k": .number(whole)]),
+                                     severity: .p3, receivedAt: Date(timeIntervalSince1970: 1_795_420_830))
+            let json = StoredAlertJSON.encode(stored)
+            #expect(json.hasPrefix("{\"incident\":\(n),"), "\(json)")
+            let back = try decoder.decode(StoredAlert.self, from: Data(json.utf8))
+            #expect(back.incident == n)
+            #expect(back.alert.values["v"] == whole)
+            #expect(back.alert.sourceFields?["k"] == .number(whole))
+            #expect(back.receivedAt == stored.receivedAt)
+        }
+    }
+}
