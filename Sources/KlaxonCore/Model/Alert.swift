@@ -17,33 +17,33 @@ public struct AlertLink: Sendable, Hashable, Codable {
 /// A change to a field copies the fields first only when the box is shared.
 public struct Alert: Sendable, Hashable, Codable {
     /// The fields, as `Codable` writes and reads them (the names are the JSON members).
-    struct Fields: Sendable, Hashable, Codable {
-        var fingerprint: String
-        var status: AlertStatus
-        var labels: [String: String]
-        var annotations: [String: String]
-        var values: [String: Double]
-        var summary: String
-        var source: String?
-        var sourceSeverity: String?
-        var startsAt: Date?
-        var endsAt: Date?
-        var links: [AlertLink]
-        var sourceFields: [String: SourceValue]?
-        var notificationFields: [String: SourceValue]?
+    @usableFromInline struct Fields: Sendable, Hashable, Codable {
+        @usableFromInline var fingerprint: String
+        @usableFromInline var status: AlertStatus
+        @usableFromInline var labels: [String: String]
+        @usableFromInline var annotations: [String: String]
+        @usableFromInline var values: [String: Double]
+        @usableFromInline var summary: String
+        @usableFromInline var source: String?
+        @usableFromInline var sourceSeverity: String?
+        @usableFromInline var startsAt: Date?
+        @usableFromInline var endsAt: Date?
+        @usableFromInline var links: [AlertLink]
+        @usableFromInline var sourceFields: [String: SourceValue]?
+        @usableFromInline var notificationFields: [String: SourceValue]?
     }
 
     /// Changed only through `fields`' `_modify`, which first makes it unique: no two threads
     /// ever reach one box's fields for a change, so its accesses need no run-time checks (which
     /// would cost every read of a field a call into the runtime).
-    final class Box: @unchecked Sendable {
-        @exclusivity(unchecked) var f: Fields
-        init(_ f: Fields) { self.f = f }
+    @usableFromInline final class Box: @unchecked Sendable {
+        @exclusivity(unchecked) @usableFromInline var f: Fields
+        @usableFromInline init(_ f: Fields) { self.f = f }
     }
 
-    private var box: Box
+    @usableFromInline var box: Box
 
-    var fields: Fields {
+    @inlinable var fields: Fields {
         _read { yield box.f }
         _modify {
             if !isKnownUniquelyReferenced(&box) { box = Box(box.f) }
@@ -52,27 +52,27 @@ public struct Alert: Sendable, Hashable, Codable {
     }
 
     /// Identifies the alert within its incident (Alertmanager fingerprint, dedup key…).
-    public var fingerprint: String { _read { yield box.f.fingerprint } _modify { yield &fields.fingerprint } }
-    public var status: AlertStatus { get { box.f.status } _modify { yield &fields.status } }
-    public var labels: [String: String] { _read { yield box.f.labels } _modify { yield &fields.labels } }
-    public var annotations: [String: String] { _read { yield box.f.annotations } _modify { yield &fields.annotations } }
+    @inlinable public var fingerprint: String { _read { yield box.f.fingerprint } _modify { yield &fields.fingerprint } }
+    @inlinable public var status: AlertStatus { get { box.f.status } _modify { yield &fields.status } }
+    @inlinable public var labels: [String: String] { _read { yield box.f.labels } _modify { yield &fields.labels } }
+    @inlinable public var annotations: [String: String] { _read { yield box.f.annotations } _modify { yield &fields.annotations } }
     /// Numeric values (Grafana `values`, PagerDuty numeric custom details).
-    public var values: [String: Double] { _read { yield box.f.values } _modify { yield &fields.values } }
-    public var summary: String { _read { yield box.f.summary } _modify { yield &fields.summary } }
-    public var source: String? { _read { yield box.f.source } _modify { yield &fields.source } }
+    @inlinable public var values: [String: Double] { _read { yield box.f.values } _modify { yield &fields.values } }
+    @inlinable public var summary: String { _read { yield box.f.summary } _modify { yield &fields.summary } }
+    @inlinable public var source: String? { _read { yield box.f.source } _modify { yield &fields.source } }
     /// The source's own severity word (`critical`, `warning`…), if it had one.
-    public var sourceSeverity: String? { _read { yield box.f.sourceSeverity } _modify { yield &fields.sourceSeverity } }
-    public var startsAt: Date? { get { box.f.startsAt } _modify { yield &fields.startsAt } }
-    public var endsAt: Date? { get { box.f.endsAt } _modify { yield &fields.endsAt } }
-    public var links: [AlertLink] { _read { yield box.f.links } _modify { yield &fields.links } }
+    @inlinable public var sourceSeverity: String? { _read { yield box.f.sourceSeverity } _modify { yield &fields.sourceSeverity } }
+    @inlinable public var startsAt: Date? { get { box.f.startsAt } _modify { yield &fields.startsAt } }
+    @inlinable public var endsAt: Date? { get { box.f.endsAt } _modify { yield &fields.endsAt } }
+    @inlinable public var links: [AlertLink] { _read { yield box.f.links } _modify { yield &fields.links } }
     /// Fields of the source's alert that Klaxon does not model (a newer Alertmanager's, say),
     /// kept as sent. nil when there were none.
-    public var sourceFields: [String: SourceValue]? { _read { yield box.f.sourceFields } _modify { yield &fields.sourceFields } }
+    @inlinable public var sourceFields: [String: SourceValue]? { _read { yield box.f.sourceFields } _modify { yield &fields.sourceFields } }
     /// Fields of the notification that carried the alert and that Klaxon does not model
     /// (Alertmanager's `receiver`, `truncatedAlerts`, `notification_reason`, `routeLabels`;
     /// Grafana's `orgId`, `state`, `message`…), kept as sent with the alert's latest change.
     /// They describe the delivery, not the alert, so they do not make a repeat a change.
-    public var notificationFields: [String: SourceValue]? {
+    @inlinable public var notificationFields: [String: SourceValue]? {
         _read { yield box.f.notificationFields } _modify { yield &fields.notificationFields }
     }
 
