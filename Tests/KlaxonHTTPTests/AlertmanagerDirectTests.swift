@@ -72,6 +72,39 @@ import Testing
         #expect(direct.alerts[0].summary == "bench alert i1-42 \" \\ / \u{08} \u{0C} \n \r \t")
     }
 
+    /// Strings are scanned eight bytes at a time: an escape, a raw control character (refused)
+    /// or a multi-byte character at every offset of those steps, in a label value, a key and the
+    /// group key, reads as the general path reads it.
+    @Test func everySpecialByteAtEveryOffsetReadsAsTheGeneralPath() throws {
+        let specials = [#"\""#, #"\\"#, #"\n"#, #"\/"#, "\u{01}", "\u{1F}", "\u{7F}", "é", "€", "🚨", "\u{2028}"]
+        let plain = String(repeating: "abcdefgh", count: 4)
+        let template = String(decoding: Self.benchBody, as: UTF8.self)
+        var taken = 0, refused = 0
+        for special in specials {
+            for length in [0, 7, 8, 9, 15, 16, 17, 23] {
+                for at in 0...length {
+                    let text = String(plain.prefix(at)) + special + String(plain.prefix(length - at))
+                    for (old, new) in [(#""instance":"i1-42"}"#, #""instance":"\#(text)"}"#),
+                                       (#""group":"g007","instance""#, #""g\#(text)":"g007","instance""#),
+                                       (#""groupKey":"{}:{"#, #""groupKey":"\#(text){}:{"#)] {
+                        let body = Array(template.replacingOccurrences(of: old, with: new).utf8)
+                        if let direct = Self.direct(body) {
+                            #expect(direct == (try Self.general(body).get()), "\(text)")
+                            taken += 1
+                        } else {
+                            refused += 1
+                        }
+                    }
+                }
+            }
+        }
+        // Left to the general path: the raw control characters (U+007F is not one) wherever
+        // they are, and the four escapes in a key (the direct reader takes keys without escapes).
+        let placements = [0, 7, 8, 9, 15, 16, 17, 23].reduce(0) { $0 + $1 + 1 }
+        #expect(refused == 2 * 3 * placements + 4 * placements)
+        #expect(taken > 0)
+    }
+
     /// Thousands of mutants of each body: what the direct reader takes, the general path takes
     /// as the same batch. Enough of them stay valid that the comparison is made often.
     @Test func whatItTakesTheGeneralPathReadsTheSame() throws {
