@@ -46,6 +46,11 @@ snapshot() {
         echo "$tid $name $ticks $switches"
     done
 }
+# One alert first, so the writer thread exists before the snapshot and before perf attaches
+# (perf -p follows only the threads that exist when it starts).
+curl -fsS -o /dev/null --max-time 5 -H "Authorization: Bearer bench-token" -H "Content-Type: application/json" \
+    --data '{"version":"4","groupKey":"warm-up","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"WarmUp"}}]}' \
+    "http://127.0.0.1:$PORT/v1/alerts/alertmanager" || { echo "the warm-up alert was refused" >&2; exit 1; }
 snapshot > "$WORK/before"
 PERFPID=""
 if [ -n "${PERF_OUT:-}" ]; then

@@ -231,6 +231,32 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         core.fastPathAnswers.increment()
         core.wireAnswers.increment()
         reply.clear()
+        if answer.headers == nil, case .incidents(let ids) = answer.body {
+            // The usual answer in one copy pass (written piece by piece, each piece with the
+            // buffer's own checks, it was 9% of an event loop's time under `make bench`).
+            let date = date.now()
+            let status = answer.status
+            let length = answer.bodyLength
+            var bound = 160 + serverName.utf8.count + status.reasonPhrase.utf8.count + date.utf8.count + length
+            for id in ids { bound += id.utf8.count }
+            reply.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { out in
+                var w = RawOut(base: out.baseAddress!)
+                w.put("HTTP/1.1 "); w.int(status.code); w.byte(UInt8(ascii: " ")); w.put(status.reasonPhrase)
+                w.put("\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: "); w.int(length)
+                w.put("\r\nDate: "); w.put(date)
+                w.put("\r\nServer: "); w.put(serverName)
+                w.put("\r\n\r\n{\"incidents\":[")
+                for (i, id) in ids.enumerated() {
+                    if i > 0 { w.byte(UInt8(ascii: ",")) }
+                    w.byte(UInt8(ascii: "\"")); w.put(id); w.byte(UInt8(ascii: "\""))
+                }
+                w.put("]}")
+                precondition(w.count <= out.count)
+                return w.count
+            }
+            context.write(wrapOutboundOut(reply), promise: nil)
+            return
+        }
         reply.writeStaticString("HTTP/1.1 ")
         reply.writeString(String(answer.status.code))
         reply.writeInteger(UInt8(ascii: " "))
@@ -253,6 +279,41 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         reply.writeStaticString("\r\n\r\n")
         answer.writeBody(into: &reply)
         context.write(wrapOutboundOut(reply), promise: nil)
+    }
+
+    /// Copies pieces into memory the caller sized for them.
+    private struct RawOut {
+        let base: UnsafeMutableRawPointer
+        var count = 0
+
+        mutating func byte(_ b: UInt8) { base.storeBytes(of: b, toByteOffset: count, as: UInt8.self); count += 1 }
+        mutating func put(_ s: StaticString) {
+            (base + count).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
+            count += s.utf8CodeUnitCount
+        }
+        mutating func put(_ s: String) {
+            if s.utf8.withContiguousStorageIfAvailable({ put($0) }) != nil { return }
+            var s = s
+            s.withUTF8 { put($0) }
+        }
+        mutating func put(_ u: UnsafeBufferPointer<UInt8>) {
+            guard let p = u.baseAddress else { return }
+            (base + count).copyMemory(from: p, byteCount: u.count)
+            count += u.count
+        }
+        mutating func int(_ v: Int) {
+            var m = v.magnitude
+            if v < 0 { byte(UInt8(ascii: "-")) }
+            var digits = 1, t = m
+            while t >= 10 { t /= 10; digits += 1 }
+            count += digits
+            var at = count
+            repeat {
+                at -= 1
+                base.storeBytes(of: UInt8(ascii: "0") + UInt8(m % 10), toByteOffset: at, as: UInt8.self)
+                m /= 10
+            } while m > 0
+        }
     }
 
     // MARK: - Framing
