@@ -62,7 +62,9 @@ public final class IncidentService: Sendable {
     /// on the thread that allocated it goes back to that thread's cache (freed on the group
     /// committer's thread, it cost that thread a third of its time and made the event loops' allocations
     /// miss their cache, under `make bench`).
-    public func ingest(integration: Integration, batch: AlertBatch,
+    /// `counters`: the integration's (`IngestCounters.for(integration.name)`), if the caller
+    /// keeps them.
+    public func ingest(integration: Integration, batch: AlertBatch, counters: IngestCounters? = nil,
                        completion: @escaping @Sendable (Result<[String], any Error>, _ request: IngestRequest) -> Void) {
         let snapshot = runtime.snapshot
         // Classified here, on the caller's thread: the writer thread is the one that runs serially.
@@ -84,7 +86,7 @@ public final class IncidentService: Sendable {
             }
         }
         // One object carries the request through the group committer: no closures.
-        committer.submit(IngestRequest(service: self, snapshot: snapshot, integration: integration, counters: IngestCounters.for(integration.name), now: clock.now,
+        committer.submit(IngestRequest(service: self, snapshot: snapshot, integration: integration, counters: counters ?? IngestCounters.for(integration.name), now: clock.now,
                                        contents: .init(batch: batch, classified: classified, encoded: encoded),
                                        firing: firing, completion: completion))
     }

@@ -16,13 +16,15 @@ public enum MetricsCache {
     }
 }
 
-/// The counters every ingest touches, made once per integration.
-struct IngestCounters: Sendable {
+/// The counters every ingest touches, made once per integration. A caller that keeps them
+/// (the HTTP ingest keeps them with each integration) passes them to `IncidentService.ingest`,
+/// which otherwise looks them up under a lock shared by every event loop.
+public struct IngestCounters: Sendable {
     let firing: Counter
     let resolved: Counter
     private static let all = Locked<[String: IngestCounters]>([:])
 
-    static func `for`(_ integration: String) -> IngestCounters {
+    public static func `for`(_ integration: String) -> IngestCounters {
         all.withLock { all in
             if let c = all[integration] { return c }
             let c = IngestCounters(firing: MetricsCache.counter("klaxon_alerts_received_total", [("integration", integration), ("status", "firing")]),

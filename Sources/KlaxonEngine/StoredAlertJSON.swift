@@ -49,9 +49,11 @@ public enum StoredAlertJSON {
         w.raw(",\"labels\":"); w.map(a.labels)
         w.raw(",\"annotations\":"); w.map(a.annotations)
         w.raw(",\"values\":{")
-        for (i, k) in a.values.keys.sorted().enumerated() {
-            if i > 0 { w.byte(UInt8(ascii: ",")) }
-            w.string(k); w.byte(UInt8(ascii: ":")); w.number(a.values[k]!)
+        if !a.values.isEmpty {
+            for (i, k) in a.values.keys.sorted().enumerated() {
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(k); w.byte(UInt8(ascii: ":")); w.number(a.values[k]!)
+            }
         }
         w.raw("},\"summary\":"); w.string(a.summary)
         if let v = a.source { w.raw(",\"source\":"); w.string(v) }

@@ -126,12 +126,15 @@ final class IngestEntry: Sendable {
     let token: [UInt8]
     let bucket: TokenBucket
     let tally: IngestTally
+    /// The engine's counters of the integration's alerts, kept here so no ingest looks them up.
+    let counters: IngestCounters
 
     init(_ integration: Integration, bucket: TokenBucket) {
         self.integration = integration
         self.token = Array((integration.token.value ?? "").utf8)
         self.bucket = bucket
         tally = IngestTally(integration.name)
+        counters = IngestCounters.for(integration.name)
     }
 }
 
@@ -478,7 +481,7 @@ final class IngestCore: Sendable {
         switch call.action {
         case .ingest(let batch):
             let summary = CallSummary(call)
-            engine.ingest(integration: call.entry.integration, batch: batch) { result, request in
+            engine.ingest(integration: call.entry.integration, batch: batch, counters: call.entry.counters) { result, request in
                 completion(self.finish(summary, result), request)
             }
         case .sourceAction:

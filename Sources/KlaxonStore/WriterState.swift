@@ -61,6 +61,11 @@ final class WriterState: @unchecked Sendable {
             return text[fingerprint]
         }
 
+        /// The same, through `moved[incident]?.entry(_:)`: a mutating call, so the table is
+        /// reached in place rather than copied out of `moved` first. (Doubly optional: the
+        /// chain's nil says the incident is not known, `.some(nil)` that the alert is not there.)
+        mutating func entry(_ fingerprint: String) -> Entry?? { .some(self[fingerprint]) }
+
         /// Notes the alert's latest version; true when the incident had none of it before.
         @discardableResult
         mutating func set(_ fingerprint: String, chunk: Int64, firing: Bool) -> Bool {
@@ -141,7 +146,10 @@ final class WriterState: @unchecked Sendable {
     /// The chunk holding the latest filed version of the alert, and whether it fires; nil when
     /// none of the incident's chunks has it.
     func movedAlert(_ db: Database, incident: Int, fingerprint: String) throws -> Moved.Entry? {
-        try movedAlerts(db, incident)[fingerprint]
+        // Looked up in place when known: `movedAlerts` returns a copy of the incident's tables
+        // (a retain and a release of each, on every alert saved).
+        if let known = moved[incident]?.entry(fingerprint) { return known }
+        return try movedAlerts(db, incident)[fingerprint]
     }
 
     /// After a savepoint rolled back inside a transaction that goes on: what the memory said
