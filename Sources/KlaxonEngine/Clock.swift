@@ -3,7 +3,8 @@ import Foundation
 /// A value behind a lock, shareable across tasks.
 public final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var value: Value
+    /// Reached only under `lock` (no run-time exclusivity check needed on top of it).
+    @exclusivity(unchecked) private var value: Value
     public init(_ value: Value) { self.value = value }
     public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
         lock.lock()
