@@ -94,20 +94,24 @@ enum AlertmanagerDirect {
         mutating func string() -> String? {
             guard let s = rawString() else { return nil }
             guard s.escaped else { return String(decoding: s.bytes, as: UTF8.self) }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(s.bytes.count)
-            var k = 0
-            while k < s.bytes.count {
-                // `rawString` checked every escape: a backslash is followed by one `escaped` knows.
-                if s.bytes[k] == UInt8(ascii: "\\"), k + 1 < s.bytes.count, let e = FastJSON.escaped(s.bytes[k + 1]) {
-                    bytes.append(e)
-                    k += 2
-                } else {
-                    bytes.append(s.bytes[k])
-                    k += 1
+            // Decoded straight into the string's storage (through a [UInt8] first, the group
+            // key's escaped quotes cost two allocations and a byte-by-byte append).
+            let raw = s.bytes
+            return String(unsafeUninitializedCapacity: raw.count) { out in
+                var n = 0, k = 0
+                while k < raw.count {
+                    // `rawString` checked every escape: a backslash is followed by one `escaped` knows.
+                    if raw[k] == UInt8(ascii: "\\"), k + 1 < raw.count, let e = FastJSON.escaped(raw[k + 1]) {
+                        out[n] = e
+                        k += 2
+                    } else {
+                        out[n] = raw[k]
+                        k += 1
+                    }
+                    n += 1
                 }
+                return n
             }
-            return String(decoding: bytes, as: UTF8.self)
         }
 
         /// Skips an object that `stringMap` would read.
