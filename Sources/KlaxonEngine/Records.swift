@@ -2,36 +2,82 @@ import Foundation
 import KlaxonCore
 
 /// An incident as stored.
+///
+/// Its fields live in one shared copy-on-write box, as `Alert`'s do: the writer takes the open
+/// incident of every alert it saves out of its table, and a copy of eighteen fields was a retain
+/// (and later a release) of every string in them.
 public struct IncidentRecord: Sendable, Hashable, Codable {
-    public var number: Int
+    /// The fields, as `Codable` writes and reads them (the names are the stored JSON's members).
+    @usableFromInline struct Fields: Sendable, Hashable, Codable {
+        @usableFromInline var number: Int
+        @usableFromInline var key: String
+        @usableFromInline var integration: String
+        @usableFromInline var title: String
+        @usableFromInline var severity: Severity
+        @usableFromInline var severitySetBy: String?
+        @usableFromInline var category: IncidentCategory
+        @usableFromInline var status: IncidentStatus
+        @usableFromInline var team: String
+        @usableFromInline var policy: String?
+        @usableFromInline var playbook: String?
+        @usableFromInline var openedAt: Date
+        @usableFromInline var acknowledgedAt: Date?
+        @usableFromInline var acknowledgedBy: String?
+        @usableFromInline var resolvedAt: Date?
+        @usableFromInline var resolvedBy: String?
+        @usableFromInline var assignee: String?
+        @usableFromInline var escalation: Escalation?
+    }
+
+    /// Changed only through `fields`' `_modify`, which first makes it unique.
+    @usableFromInline final class Box: @unchecked Sendable {
+        @exclusivity(unchecked) @usableFromInline var f: Fields
+        @usableFromInline init(_ f: Fields) { self.f = f }
+    }
+
+    @usableFromInline var box: Box
+
+    @inlinable var fields: Fields {
+        _read { yield box.f }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.f) }
+            yield &box.f
+        }
+    }
+
+    @inlinable public var number: Int { _read { yield box.f.number } _modify { yield &fields.number } }
     /// `integration name + group key`: alerts with the same key feed one incident.
-    public var key: String
-    public var integration: String
-    public var title: String
-    public var severity: Severity
+    @inlinable public var key: String { _read { yield box.f.key } _modify { yield &fields.key } }
+    @inlinable public var integration: String { _read { yield box.f.integration } _modify { yield &fields.integration } }
+    @inlinable public var title: String { _read { yield box.f.title } _modify { yield &fields.title } }
+    @inlinable public var severity: Severity { _read { yield box.f.severity } _modify { yield &fields.severity } }
     /// Who set the severity by hand; then alerts no longer change it.
-    public var severitySetBy: String?
-    public var category: IncidentCategory
-    public var status: IncidentStatus
-    public var team: String
-    public var policy: String?
-    public var playbook: String?
-    public var openedAt: Date
-    public var acknowledgedAt: Date?
-    public var acknowledgedBy: String?
-    public var resolvedAt: Date?
-    public var resolvedBy: String?
+    @inlinable public var severitySetBy: String? { _read { yield box.f.severitySetBy } _modify { yield &fields.severitySetBy } }
+    @inlinable public var category: IncidentCategory { _read { yield box.f.category } _modify { yield &fields.category } }
+    @inlinable public var status: IncidentStatus { _read { yield box.f.status } _modify { yield &fields.status } }
+    @inlinable public var team: String { _read { yield box.f.team } _modify { yield &fields.team } }
+    @inlinable public var policy: String? { _read { yield box.f.policy } _modify { yield &fields.policy } }
+    @inlinable public var playbook: String? { _read { yield box.f.playbook } _modify { yield &fields.playbook } }
+    @inlinable public var openedAt: Date { _read { yield box.f.openedAt } _modify { yield &fields.openedAt } }
+    @inlinable public var acknowledgedAt: Date? { _read { yield box.f.acknowledgedAt } _modify { yield &fields.acknowledgedAt } }
+    @inlinable public var acknowledgedBy: String? { _read { yield box.f.acknowledgedBy } _modify { yield &fields.acknowledgedBy } }
+    @inlinable public var resolvedAt: Date? { _read { yield box.f.resolvedAt } _modify { yield &fields.resolvedAt } }
+    @inlinable public var resolvedBy: String? { _read { yield box.f.resolvedBy } _modify { yield &fields.resolvedBy } }
     /// The person who owns the response (`/incident assign`).
-    public var assignee: String?
-    public var escalation: Escalation?
+    @inlinable public var assignee: String? { _read { yield box.f.assignee } _modify { yield &fields.assignee } }
+    @inlinable public var escalation: Escalation? { _read { yield box.f.escalation } _modify { yield &fields.escalation } }
+
+    public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try box.f.encode(to: encoder) }
+    public static func == (a: IncidentRecord, b: IncidentRecord) -> Bool { a.box === b.box || a.box.f == b.box.f }
+    public func hash(into hasher: inout Hasher) { box.f.hash(into: &hasher) }
 
     public var id: String { "INC-" + String(number) }    // not interpolated: a third of the work
 
     public init(number: Int, key: String, integration: String, title: String, severity: Severity, category: IncidentCategory,
                 status: IncidentStatus = .triggered, team: String, policy: String?, playbook: String?, openedAt: Date) {
-        self.number = number; self.key = key; self.integration = integration; self.title = title
-        self.severity = severity; self.category = category; self.status = status; self.team = team
-        self.policy = policy; self.playbook = playbook; self.openedAt = openedAt
+        box = Box(Fields(number: number, key: key, integration: integration, title: title, severity: severity,
+                         category: category, status: status, team: team, policy: policy, playbook: playbook, openedAt: openedAt))
     }
 
     /// Parses `INC-7` (case-insensitive) or `7`.
