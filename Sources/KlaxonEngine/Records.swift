@@ -29,54 +29,40 @@ public struct IncidentRecord: Sendable, Hashable, Codable {
         @usableFromInline var escalation: Escalation?
     }
 
-    /// Changed only through `fields`' `_modify`, which first makes it unique.
-    @usableFromInline final class Box: @unchecked Sendable {
-        @exclusivity(unchecked) @usableFromInline var f: Fields
-        @usableFromInline init(_ f: Fields) { self.f = f }
-    }
+    @usableFromInline var storage: CopyOnWrite<Fields>
 
-    @usableFromInline var box: Box
-
-    @inlinable var fields: Fields {
-        _read { yield box.f }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(box.f) }
-            yield &box.f
-        }
-    }
-
-    @inlinable public var number: Int { _read { yield box.f.number } _modify { yield &fields.number } }
+    @inlinable public var number: Int { _read { yield storage.value.number } _modify { yield &storage.value.number } }
     /// `integration name + group key`: alerts with the same key feed one incident.
-    @inlinable public var key: String { _read { yield box.f.key } _modify { yield &fields.key } }
-    @inlinable public var integration: String { _read { yield box.f.integration } _modify { yield &fields.integration } }
-    @inlinable public var title: String { _read { yield box.f.title } _modify { yield &fields.title } }
-    @inlinable public var severity: Severity { _read { yield box.f.severity } _modify { yield &fields.severity } }
+    @inlinable public var key: String { _read { yield storage.value.key } _modify { yield &storage.value.key } }
+    @inlinable public var integration: String { _read { yield storage.value.integration } _modify { yield &storage.value.integration } }
+    @inlinable public var title: String { _read { yield storage.value.title } _modify { yield &storage.value.title } }
+    @inlinable public var severity: Severity { _read { yield storage.value.severity } _modify { yield &storage.value.severity } }
     /// Who set the severity by hand; then alerts no longer change it.
-    @inlinable public var severitySetBy: String? { _read { yield box.f.severitySetBy } _modify { yield &fields.severitySetBy } }
-    @inlinable public var category: IncidentCategory { _read { yield box.f.category } _modify { yield &fields.category } }
-    @inlinable public var status: IncidentStatus { _read { yield box.f.status } _modify { yield &fields.status } }
-    @inlinable public var team: String { _read { yield box.f.team } _modify { yield &fields.team } }
-    @inlinable public var policy: String? { _read { yield box.f.policy } _modify { yield &fields.policy } }
-    @inlinable public var playbook: String? { _read { yield box.f.playbook } _modify { yield &fields.playbook } }
-    @inlinable public var openedAt: Date { _read { yield box.f.openedAt } _modify { yield &fields.openedAt } }
-    @inlinable public var acknowledgedAt: Date? { _read { yield box.f.acknowledgedAt } _modify { yield &fields.acknowledgedAt } }
-    @inlinable public var acknowledgedBy: String? { _read { yield box.f.acknowledgedBy } _modify { yield &fields.acknowledgedBy } }
-    @inlinable public var resolvedAt: Date? { _read { yield box.f.resolvedAt } _modify { yield &fields.resolvedAt } }
-    @inlinable public var resolvedBy: String? { _read { yield box.f.resolvedBy } _modify { yield &fields.resolvedBy } }
+    @inlinable public var severitySetBy: String? { _read { yield storage.value.severitySetBy } _modify { yield &storage.value.severitySetBy } }
+    @inlinable public var category: IncidentCategory { _read { yield storage.value.category } _modify { yield &storage.value.category } }
+    @inlinable public var status: IncidentStatus { _read { yield storage.value.status } _modify { yield &storage.value.status } }
+    @inlinable public var team: String { _read { yield storage.value.team } _modify { yield &storage.value.team } }
+    @inlinable public var policy: String? { _read { yield storage.value.policy } _modify { yield &storage.value.policy } }
+    @inlinable public var playbook: String? { _read { yield storage.value.playbook } _modify { yield &storage.value.playbook } }
+    @inlinable public var openedAt: Date { _read { yield storage.value.openedAt } _modify { yield &storage.value.openedAt } }
+    @inlinable public var acknowledgedAt: Date? { _read { yield storage.value.acknowledgedAt } _modify { yield &storage.value.acknowledgedAt } }
+    @inlinable public var acknowledgedBy: String? { _read { yield storage.value.acknowledgedBy } _modify { yield &storage.value.acknowledgedBy } }
+    @inlinable public var resolvedAt: Date? { _read { yield storage.value.resolvedAt } _modify { yield &storage.value.resolvedAt } }
+    @inlinable public var resolvedBy: String? { _read { yield storage.value.resolvedBy } _modify { yield &storage.value.resolvedBy } }
     /// The person who owns the response (`/incident assign`).
-    @inlinable public var assignee: String? { _read { yield box.f.assignee } _modify { yield &fields.assignee } }
-    @inlinable public var escalation: Escalation? { _read { yield box.f.escalation } _modify { yield &fields.escalation } }
+    @inlinable public var assignee: String? { _read { yield storage.value.assignee } _modify { yield &storage.value.assignee } }
+    @inlinable public var escalation: Escalation? { _read { yield storage.value.escalation } _modify { yield &storage.value.escalation } }
 
-    public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
-    public func encode(to encoder: any Encoder) throws { try box.f.encode(to: encoder) }
-    public static func == (a: IncidentRecord, b: IncidentRecord) -> Bool { a.box === b.box || a.box.f == b.box.f }
-    public func hash(into hasher: inout Hasher) { box.f.hash(into: &hasher) }
+    public init(from decoder: any Decoder) throws { storage = CopyOnWrite(try Fields(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try storage.value.encode(to: encoder) }
+    public static func == (a: IncidentRecord, b: IncidentRecord) -> Bool { a.storage.sharesBox(with: b.storage) || a.storage.value == b.storage.value }
+    public func hash(into hasher: inout Hasher) { storage.value.hash(into: &hasher) }
 
     public var id: String { "INC-" + String(number) }    // not interpolated: a third of the work
 
     public init(number: Int, key: String, integration: String, title: String, severity: Severity, category: IncidentCategory,
                 status: IncidentStatus = .triggered, team: String, policy: String?, playbook: String?, openedAt: Date) {
-        box = Box(Fields(number: number, key: key, integration: integration, title: title, severity: severity,
+        storage = CopyOnWrite(Fields(number: number, key: key, integration: integration, title: title, severity: severity,
                          category: category, status: status, team: team, policy: policy, playbook: playbook, openedAt: openedAt))
     }
 

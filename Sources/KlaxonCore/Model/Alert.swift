@@ -33,47 +33,31 @@ public struct Alert: Sendable, Hashable, Codable {
         @usableFromInline var notificationFields: [String: SourceValue]?
     }
 
-    /// Changed only through `fields`' `_modify`, which first makes it unique: no two threads
-    /// ever reach one box's fields for a change, so its accesses need no run-time checks (which
-    /// would cost every read of a field a call into the runtime).
-    @usableFromInline final class Box: @unchecked Sendable {
-        @exclusivity(unchecked) @usableFromInline var f: Fields
-        @usableFromInline init(_ f: Fields) { self.f = f }
-    }
-
-    @usableFromInline var box: Box
-
-    @inlinable var fields: Fields {
-        _read { yield box.f }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(box.f) }
-            yield &box.f
-        }
-    }
+    @usableFromInline var storage: CopyOnWrite<Fields>
 
     /// Identifies the alert within its incident (Alertmanager fingerprint, dedup key…).
-    @inlinable public var fingerprint: String { _read { yield box.f.fingerprint } _modify { yield &fields.fingerprint } }
-    @inlinable public var status: AlertStatus { get { box.f.status } _modify { yield &fields.status } }
-    @inlinable public var labels: [String: String] { _read { yield box.f.labels } _modify { yield &fields.labels } }
-    @inlinable public var annotations: [String: String] { _read { yield box.f.annotations } _modify { yield &fields.annotations } }
+    @inlinable public var fingerprint: String { _read { yield storage.value.fingerprint } _modify { yield &storage.value.fingerprint } }
+    @inlinable public var status: AlertStatus { get { storage.value.status } _modify { yield &storage.value.status } }
+    @inlinable public var labels: [String: String] { _read { yield storage.value.labels } _modify { yield &storage.value.labels } }
+    @inlinable public var annotations: [String: String] { _read { yield storage.value.annotations } _modify { yield &storage.value.annotations } }
     /// Numeric values (Grafana `values`, PagerDuty numeric custom details).
-    @inlinable public var values: [String: Double] { _read { yield box.f.values } _modify { yield &fields.values } }
-    @inlinable public var summary: String { _read { yield box.f.summary } _modify { yield &fields.summary } }
-    @inlinable public var source: String? { _read { yield box.f.source } _modify { yield &fields.source } }
+    @inlinable public var values: [String: Double] { _read { yield storage.value.values } _modify { yield &storage.value.values } }
+    @inlinable public var summary: String { _read { yield storage.value.summary } _modify { yield &storage.value.summary } }
+    @inlinable public var source: String? { _read { yield storage.value.source } _modify { yield &storage.value.source } }
     /// The source's own severity word (`critical`, `warning`…), if it had one.
-    @inlinable public var sourceSeverity: String? { _read { yield box.f.sourceSeverity } _modify { yield &fields.sourceSeverity } }
-    @inlinable public var startsAt: Date? { get { box.f.startsAt } _modify { yield &fields.startsAt } }
-    @inlinable public var endsAt: Date? { get { box.f.endsAt } _modify { yield &fields.endsAt } }
-    @inlinable public var links: [AlertLink] { _read { yield box.f.links } _modify { yield &fields.links } }
+    @inlinable public var sourceSeverity: String? { _read { yield storage.value.sourceSeverity } _modify { yield &storage.value.sourceSeverity } }
+    @inlinable public var startsAt: Date? { get { storage.value.startsAt } _modify { yield &storage.value.startsAt } }
+    @inlinable public var endsAt: Date? { get { storage.value.endsAt } _modify { yield &storage.value.endsAt } }
+    @inlinable public var links: [AlertLink] { _read { yield storage.value.links } _modify { yield &storage.value.links } }
     /// Fields of the source's alert that Klaxon does not model (a newer Alertmanager's, say),
     /// kept as sent. nil when there were none.
-    @inlinable public var sourceFields: [String: SourceValue]? { _read { yield box.f.sourceFields } _modify { yield &fields.sourceFields } }
+    @inlinable public var sourceFields: [String: SourceValue]? { _read { yield storage.value.sourceFields } _modify { yield &storage.value.sourceFields } }
     /// Fields of the notification that carried the alert and that Klaxon does not model
     /// (Alertmanager's `receiver`, `truncatedAlerts`, `notification_reason`, `routeLabels`;
     /// Grafana's `orgId`, `state`, `message`…), kept as sent with the alert's latest change.
     /// They describe the delivery, not the alert, so they do not make a repeat a change.
     @inlinable public var notificationFields: [String: SourceValue]? {
-        _read { yield box.f.notificationFields } _modify { yield &fields.notificationFields }
+        _read { yield storage.value.notificationFields } _modify { yield &storage.value.notificationFields }
     }
 
     public init(
@@ -83,15 +67,15 @@ public struct Alert: Sendable, Hashable, Codable {
         endsAt: Date? = nil, links: [AlertLink] = [], sourceFields: [String: SourceValue]? = nil,
         notificationFields: [String: SourceValue]? = nil
     ) {
-        box = Box(Fields(fingerprint: fingerprint, status: status, labels: labels, annotations: annotations, values: values,
+        storage = CopyOnWrite(Fields(fingerprint: fingerprint, status: status, labels: labels, annotations: annotations, values: values,
                          summary: summary, source: source, sourceSeverity: sourceSeverity, startsAt: startsAt, endsAt: endsAt,
                          links: links, sourceFields: sourceFields, notificationFields: notificationFields))
     }
 
-    public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
-    public func encode(to encoder: any Encoder) throws { try box.f.encode(to: encoder) }
-    public static func == (a: Alert, b: Alert) -> Bool { a.box === b.box || a.box.f == b.box.f }
-    public func hash(into hasher: inout Hasher) { box.f.hash(into: &hasher) }
+    public init(from decoder: any Decoder) throws { storage = CopyOnWrite(try Fields(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try storage.value.encode(to: encoder) }
+    public static func == (a: Alert, b: Alert) -> Bool { a.storage.sharesBox(with: b.storage) || a.storage.value == b.storage.value }
+    public func hash(into hasher: inout Hasher) { storage.value.hash(into: &hasher) }
 
     /// Whether `other` says the same thing: every field equal, times to the millisecond (a
     /// stored time read back may differ in the last bits of its binary fraction).
