@@ -178,11 +178,14 @@ enum AlertmanagerDirect {
                 seen |= 1 << n
                 switch n {
                 case 0: guard rawString() != nil else { return nil }                        // receiver
-                case 1: guard let s = string(), s == "firing" || s == "resolved" else { return nil }; groupFiring = s == "firing"
+                case 1:
+                    // Compared on the bytes (no escape can spell either word).
+                    guard let s = plainBytes(), Self.equals(s, "firing") || Self.equals(s, "resolved") else { return nil }
+                    groupFiring = Self.equals(s, "firing")
                 case 2: guard let a = self.alerts() else { return nil }; alerts = a
                 case 3, 4, 5: guard skipStringMap() else { return nil }                     // group/common labels, annotations
                 case 6: guard let s = string() else { return nil }; externalURL = s
-                case 7: guard string() == "4" else { return nil }                            // version
+                case 7: guard let s = plainBytes(), Self.equals(s, "4") else { return nil }       // version
                 case 8: guard let s = string(), !s.isEmpty else { return nil }; groupKey = s
                 default:                                                                    // truncatedAlerts
                     space()
@@ -215,8 +218,15 @@ enum AlertmanagerDirect {
         }
 
         mutating func time() -> Date?? {
-            guard let s = plainBytes(), let d = parseRFC3339(bytes: s) else { return nil }
+            guard let s = plainBytes() else { return nil }
+            // Go's zero time, which Alertmanager sends as the end of a firing alert: no time.
+            if Self.equals(s, "0001-01-01T00:00:00Z") { return .some(nil) }
+            guard let d = parseRFC3339(bytes: s) else { return nil }
             return .some(Fields.sourceTime(d))
+        }
+
+        static func equals(_ b: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+            b.count == literal.utf8CodeUnitCount && memcmp(b.baseAddress!, literal.utf8Start, b.count) == 0
         }
 
         mutating func alert() -> Alert? {
@@ -231,7 +241,9 @@ enum AlertmanagerDirect {
                 guard let k = key(), let n = Self.index(of: k, in: Self.alertKeys), seen & (1 << n) == 0 else { return nil }
                 seen |= 1 << n
                 switch n {
-                case 0: guard let s = string(), let st = AlertStatus(rawValue: s) else { return nil }; status = st
+                case 0:
+                    guard let s = plainBytes() else { return nil }
+                    if Self.equals(s, "firing") { status = .firing } else if Self.equals(s, "resolved") { status = .resolved } else { return nil }
                 case 1: guard let m = stringMap(wanted: Self.labelKeys, found: &fromLabels), !m.isEmpty else { return nil }; labels = m
                 case 2: guard let m = stringMap(wanted: Self.annotationKeys, found: &fromAnnotations) else { return nil }; annotations = m
                 case 3: guard let t = time() else { return nil }; startsAt = t
