@@ -25,7 +25,10 @@ command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; 
 WORK=$(mktemp -d /tmp/klaxon-threads.XXXXXX)
 PID=""
 trap '[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-PORT=$((20000 + RANDOM % 40000))
+# Below the kernel's ephemeral range, so no client connection of an earlier run holds the port.
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$EPHEMERAL_LOW" -gt 12000 ] 2>/dev/null || EPHEMERAL_LOW=32768
+PORT=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
 mkdir -p "$WORK/done"
 write_klaxon_config "$WORK" "$PORT" bench-token
 (cd "$WORK" && exec "$KLAXON" serve --config "$WORK/klaxon.yaml") > "$WORK/klaxon.log" 2>&1 &
