@@ -72,6 +72,33 @@ import Testing
         #expect(direct.alerts[0].summary == "bench alert i1-42 \" \\ / \u{08} \u{0C} \n \r \t")
     }
 
+    /// The labels and annotations an alert's summary, links and severity come from, which the
+    /// direct reader notes while it parses: each of them, alone and repeated (the last counts),
+    /// reads as the general path reads it.
+    @Test func summaryLinksAndSeverityReadAsTheGeneralPath() throws {
+        let template = String(decoding: Self.benchBody, as: UTF8.self)
+        let annotations = [
+            (#"{"summary":"s","runbook_url":"http://r","dashboard_url":"http://d","description":"d"}"#, "s", ["source", "runbook", "dashboard"]),
+            (#"{"description":"only a description","dashboard_url":"http://d"}"#, "only a description", ["source", "dashboard"]),
+            (#"{"runbook_url":"","dashboard_url":"http://d1","dashboard_url":"http://d2"}"#, "BenchAlert", ["source", "dashboard"]),
+            (#"{}"#, "BenchAlert", ["source"]),
+        ]
+        for (given, summary, links) in annotations {
+            for labels in [#"{"alertname":"BenchAlert","severity":"critical","severity":"warning"}"#, #"{"alertname":"BenchAlert"}"#] {
+                let text = template
+                    .replacingOccurrences(of: #""annotations":{"summary":"bench alert i1-42"}"#, with: #""annotations":"# + given)
+                    .replacingOccurrences(of: #""labels":{"alertname":"BenchAlert","group":"g007","instance":"i1-42"}"#, with: #""labels":"# + labels)
+                let body = Array(text.utf8)
+                let direct = try #require(Self.direct(body), "\(given) \(labels)")
+                #expect(direct == (try Self.general(body).get()), "\(given) \(labels)")
+                #expect(direct.alerts[0].summary == summary)
+                #expect(direct.alerts[0].links.map(\.text) == links)
+                #expect(direct.alerts[0].sourceSeverity == (labels.contains("severity") ? "warning" : nil))
+                if given.contains("d2") { #expect(direct.alerts[0].links.last?.href == "http://d2") }
+            }
+        }
+    }
+
     /// Strings are scanned eight bytes at a time: an escape, a raw control character (refused)
     /// or a multi-byte character at every offset of those steps, in a label value, a key and the
     /// group key, reads as the general path reads it.

@@ -91,19 +91,55 @@ enum AlertGroupPayload {
                           truncatedAlerts: truncated)
     }
 
+    /// The labels and annotations an alert's summary, links and severity come from.
+    /// `AlertmanagerDirect` notes them while it parses; the general path looks them up.
+    struct Readings {
+        var alertname: String?, severity: String?                                   // labels
+        var runbook: String?, dashboard: String?, summary: String?, description: String? // annotations
+
+        init() {}
+        init(labels: [String: String], annotations: [String: String]) {
+            alertname = labels["alertname"]; severity = labels["severity"]
+            runbook = annotations["runbook_url"]; dashboard = annotations["dashboard_url"]
+            summary = annotations["summary"]; description = annotations["description"]
+        }
+
+        enum Member: Sendable { case alertname, severity, runbook, dashboard, summary, description }
+
+        /// Which member of the labels or of the annotations each one is.
+        static let labelMembers: [(StaticString, Member)] = [("alertname", .alertname), ("severity", .severity)]
+        static let annotationMembers: [(StaticString, Member)] = [
+            ("runbook_url", .runbook), ("dashboard_url", .dashboard), ("summary", .summary), ("description", .description),
+        ]
+
+        mutating func note(_ member: Member, _ value: String) {
+            switch member {
+            case .alertname: alertname = value
+            case .severity: severity = value
+            case .runbook: runbook = value
+            case .dashboard: dashboard = value
+            case .summary: summary = value
+            case .description: description = value
+            }
+        }
+    }
+
     /// One alert of the payload from its read fields (empty links are left out; an empty or
-    /// missing fingerprint is made from the labels). `AlertmanagerDirect` builds its alerts here too.
-    static func alert(status: AlertStatus, labels: [String: String], annotations: [String: String], links given: [(String, String)],
-                      givenFingerprint: String?, startsAt: Date?, endsAt: Date?, title: String?, externalURL: String?) -> Alert {
+    /// missing fingerprint is made from the labels). `AlertmanagerDirect` builds its alerts here
+    /// too, with the readings it noted (`readings` nil: looked up in the tables).
+    static func alert(status: AlertStatus, labels: [String: String], annotations: [String: String], readings: Readings? = nil,
+                      links given: [(String, String)], givenFingerprint: String?, startsAt: Date?, endsAt: Date?,
+                      title: String?, externalURL: String?) -> Alert {
+        let r = readings ?? Readings(labels: labels, annotations: annotations)
         var links: [AlertLink] = []
         for (href, text) in given where !href.isEmpty { links.append(AlertLink(href: href, text: text)) }
-        if let r = annotations["runbook_url"], !r.isEmpty { links.append(AlertLink(href: r, text: "runbook")) }
-        if let d = annotations["dashboard_url"], !d.isEmpty { links.append(AlertLink(href: d, text: "dashboard")) }
-        let summary = annotations["summary"] ?? annotations["description"] ?? labels["alertname"] ?? title ?? "alert"
+        if let u = r.runbook, !u.isEmpty { links.append(AlertLink(href: u, text: "runbook")) }
+        if let u = r.dashboard, !u.isEmpty { links.append(AlertLink(href: u, text: "dashboard")) }
         return Alert(
             fingerprint: givenFingerprint.flatMap { $0.isEmpty ? nil : $0 } ?? fingerprint(of: labels),
-            status: status, labels: labels, annotations: annotations, summary: summary,
-            source: externalURL, sourceSeverity: labels["severity"], startsAt: startsAt, endsAt: endsAt, links: links)
+            status: status, labels: labels, annotations: annotations,
+            summary: r.summary ?? r.description ?? r.alertname ?? title ?? "alert",
+            source: externalURL, sourceSeverity: r.severity, startsAt: startsAt, endsAt: endsAt, links: links)
     }
 
     /// The object's members not in `modelled`, as sent (a repeated key: its last value); nil if

@@ -130,25 +130,18 @@ enum AlertmanagerDirect {
             return k
         }
 
-        /// An object of strings (empty object included). The values of the members named in
-        /// `wanted` (at most four) go to `found` as well, by their index there (a key given twice:
-        /// the last counts, as in the table): `AlertGroupPayload.alert` would otherwise look each
-        /// of them up in the table again, hashing its name each time.
-        mutating func stringMap(wanted: [StaticString], found: inout (String?, String?, String?, String?)) -> [String: String]? {
+        /// An object of strings (empty object included). The members named in `noted` also go
+        /// into `readings` (a key given twice: the last counts, as in the table), so that
+        /// `AlertGroupPayload.alert` need not look them up again, hashing each name.
+        mutating func stringMap(noting noted: [(StaticString, AlertGroupPayload.Readings.Member)],
+                                into readings: inout AlertGroupPayload.Readings) -> [String: String]? {
             guard take(UInt8(ascii: "{")) else { return nil }
             if take(UInt8(ascii: "}")) { return [:] }
             // Room for a usual label set from the start, not grown (and rehashed) pair by pair.
             var out = [String: String](minimumCapacity: 4)
             while true {
                 guard let k = key(), let v = string() else { return nil }
-                if !wanted.isEmpty, let n = Self.index(of: k, in: wanted) {
-                    switch n {
-                    case 0: found.0 = v
-                    case 1: found.1 = v
-                    case 2: found.2 = v
-                    default: found.3 = v
-                    }
-                }
+                for (name, member) in noted where Self.equals(k, name) { readings.note(member, v) }
                 out[String(decoding: k, as: UTF8.self)] = v
                 guard let more = next(UInt8(ascii: "}")) else { return nil }
                 if !more { return out }
@@ -234,9 +227,7 @@ enum AlertmanagerDirect {
             var seen = 0
             var status: AlertStatus?, labels: [String: String]?, annotations: [String: String] = [:]
             var startsAt: Date?, endsAt: Date?, generatorURL: String?, fingerprint: String?
-            // The members `AlertGroupPayload.alert` reads, in the order of `labelKeys` and `annotationKeys`.
-            var fromLabels: (String?, String?, String?, String?), fromAnnotations: (String?, String?, String?, String?)
-            fromLabels = (nil, nil, nil, nil); fromAnnotations = (nil, nil, nil, nil)
+            var readings = AlertGroupPayload.Readings()
             while true {
                 guard let k = key(), let n = Self.index(of: k, in: Self.alertKeys), seen & (1 << n) == 0 else { return nil }
                 seen |= 1 << n
@@ -244,8 +235,8 @@ enum AlertmanagerDirect {
                 case 0:
                     guard let s = plainBytes() else { return nil }
                     if Self.equals(s, "firing") { status = .firing } else if Self.equals(s, "resolved") { status = .resolved } else { return nil }
-                case 1: guard let m = stringMap(wanted: Self.labelKeys, found: &fromLabels), !m.isEmpty else { return nil }; labels = m
-                case 2: guard let m = stringMap(wanted: Self.annotationKeys, found: &fromAnnotations) else { return nil }; annotations = m
+                case 1: guard let m = stringMap(noting: AlertGroupPayload.Readings.labelMembers, into: &readings), !m.isEmpty else { return nil }; labels = m
+                case 2: guard let m = stringMap(noting: AlertGroupPayload.Readings.annotationMembers, into: &readings) else { return nil }; annotations = m
                 case 3: guard let t = time() else { return nil }; startsAt = t
                 case 4: guard let t = time() else { return nil }; endsAt = t
                 case 5: guard let s = string() else { return nil }; generatorURL = s
@@ -255,19 +246,10 @@ enum AlertmanagerDirect {
                 if !more { break }
             }
             guard let status, let labels else { return nil }
-            // What `AlertGroupPayload.alert` makes of them (with no title and no source; tests
-            // compare the two on the fixtures and their mutants).
-            var links: [AlertLink] = []
-            if let g = generatorURL, !g.isEmpty { links.append(AlertLink(href: g, text: "source")) }
-            if let r = fromAnnotations.0, !r.isEmpty { links.append(AlertLink(href: r, text: "runbook")) }
-            if let d = fromAnnotations.1, !d.isEmpty { links.append(AlertLink(href: d, text: "dashboard")) }
-            return Alert(fingerprint: fingerprint.flatMap { $0.isEmpty ? nil : $0 } ?? KlaxonHTTP.fingerprint(of: labels),
-                         status: status, labels: labels, annotations: annotations,
-                         summary: fromAnnotations.2 ?? fromAnnotations.3 ?? fromLabels.0 ?? "alert",
-                         sourceSeverity: fromLabels.1, startsAt: startsAt, endsAt: endsAt, links: links)
+            return AlertGroupPayload.alert(status: status, labels: labels, annotations: annotations, readings: readings,
+                                           links: generatorURL.map { [($0, "source")] } ?? [],
+                                           givenFingerprint: fingerprint, startsAt: startsAt, endsAt: endsAt,
+                                           title: nil, externalURL: nil)
         }
-
-        static let labelKeys: [StaticString] = ["alertname", "severity"]
-        static let annotationKeys: [StaticString] = ["runbook_url", "dashboard_url", "summary", "description"]
     }
 }
