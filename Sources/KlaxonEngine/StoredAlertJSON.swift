@@ -108,8 +108,6 @@ struct JSONBytes: ~Copyable {
         bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
     }
 
-    var string: String { String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self) }
-
     @inline(__always) private mutating func reserve(_ n: Int) {
         if count + n > capacity { grow(count + n) }
     }
@@ -143,18 +141,7 @@ struct JSONBytes: ~Copyable {
     /// writing a stored alert on the writer thread).
     mutating func int(_ v: Int) {
         reserve(20)
-        if v < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
-        var m = v.magnitude
-        var digits = 1
-        var t = m
-        while t >= 10 { t /= 10; digits += 1 }
-        var at = count + digits
-        count = at
-        repeat {
-            at -= 1
-            base[at] = UInt8(ascii: "0") + UInt8(m % 10)
-            m /= 10
-        } while m > 0
+        count += writeDecimal(v, at: UnsafeMutableRawPointer(base + count))
     }
 
     /// The shortest text that reads back as the same Double (finite values only).

@@ -237,8 +237,8 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
             let date = date.now()
             let status = answer.status
             let length = answer.bodyLength
-            var bound = 160 + serverName.utf8.count + status.reasonPhrase.utf8.count + date.utf8.count + length
-            for id in ids { bound += id.utf8.count }
+            // The fixed text and two numbers of at most 20 digits each, then the variable parts.
+            let bound = 160 + serverName.utf8.count + status.reasonPhrase.utf8.count + date.utf8.count + length
             reply.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { out in
                 var w = RawOut(base: out.baseAddress!)
                 w.put("HTTP/1.1 "); w.int(status.code); w.byte(UInt8(ascii: " ")); w.put(status.reasonPhrase)
@@ -301,19 +301,7 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
             (base + count).copyMemory(from: p, byteCount: u.count)
             count += u.count
         }
-        mutating func int(_ v: Int) {
-            var m = v.magnitude
-            if v < 0 { byte(UInt8(ascii: "-")) }
-            var digits = 1, t = m
-            while t >= 10 { t /= 10; digits += 1 }
-            count += digits
-            var at = count
-            repeat {
-                at -= 1
-                base.storeBytes(of: UInt8(ascii: "0") + UInt8(m % 10), toByteOffset: at, as: UInt8.self)
-                m /= 10
-            } while m > 0
-        }
+        mutating func int(_ v: Int) { count += writeDecimal(v, at: base + count) }
     }
 
     // MARK: - Framing
