@@ -86,6 +86,8 @@ func wireAnswers(port: Int) async throws -> Int {
         ("PUT", head(["PUT /v1/alerts HTTP/1.1", "Content-Length: 2"])),
         ("another path", head(["POST /v1/incidents HTTP/1.1", "Content-Length: 2"])),
         ("a path with a trailing slash", head(["POST /v1/alerts/ HTTP/1.1", "Content-Length: 2"])),
+        ("a path as long as an ingest path", head(["POST /v2/enqueux HTTP/1.1", "Content-Length: 2"])),
+        ("a path as long as the Alertmanager path", head(["POST /v1/alerts/alertmanagex?a=b HTTP/1.1", "Content-Length: 2"])),
         ("absolute form", head(["POST http://x/v1/alerts HTTP/1.1", "Content-Length: 2"])),
         ("HTTP/1.0", head(["POST /v1/alerts HTTP/1.0", "Content-Length: 2"])),
         ("HTTP/2 version", head(["POST /v1/alerts HTTP/2.0", "Content-Length: 2"])),
