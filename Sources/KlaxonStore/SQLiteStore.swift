@@ -13,6 +13,8 @@ public final class SQLiteStore: IncidentStore {
     let writer: WriterState
     /// The write-ahead log, synced by `makeDurable`.
     let walPath: String
+    /// Copies the log into the database file, mostly off the writer's thread.
+    let checkpointer: Checkpointer
     /// Why the store takes no more writes (a sync failed), once it happened: see `StoreUnavailable`.
     private let lost = Locked<String?>(nil)
     /// Tests: the errno the next syncs fail with, as if `fdatasync` had.
@@ -24,7 +26,13 @@ public final class SQLiteStore: IncidentStore {
     /// incidents' chunks; `mergeChunk`: how many records one transaction files at most (at least
     /// one incident's); `movedLimit`: how many filed alerts the writer keeps track of (tests
     /// make it small).
-    public init(path: String, inboxLimit: Int = 4096, mergeChunk: Int = 512, movedLimit: Int = 262_144) throws {
+    /// `checkpoints`: when the log is copied into the database file (see `Checkpointer`).
+    public convenience init(path: String, inboxLimit: Int = 4096, mergeChunk: Int = 512, movedLimit: Int = 262_144) throws {
+        try self.init(path: path, inboxLimit: inboxLimit, mergeChunk: mergeChunk, movedLimit: movedLimit, checkpoints: .init())
+    }
+
+    init(path: String, inboxLimit: Int = 4096, mergeChunk: Int = 512, movedLimit: Int = 262_144,
+         checkpoints: Checkpointer.Thresholds) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
@@ -32,6 +40,8 @@ public final class SQLiteStore: IncidentStore {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        let checkpointer = Checkpointer(path: path, thresholds: checkpoints, logger: logger)
+        self.checkpointer = checkpointer
         // Durability: `write` (people's actions, timers, delivery) syncs the WAL before it
         // returns; `writeBlocking` (group commits) leaves that to `makeDurable`, which the group
         // committer calls once for every batch committed meanwhile, on a thread of its own, so
@@ -45,6 +55,9 @@ public final class SQLiteStore: IncidentStore {
             // touch index pages of many incidents. 32 MiB gave the same ingest rate and cost
             // 13 MiB more in the escalation bench.
             try db.execute(sql: "PRAGMA cache_size = -16384")
+            // The log is copied into the database file by the checkpointer (mostly in the
+            // background), not by SQLite inside the COMMIT that takes it past 1,000 pages.
+            if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
         }
         walPath = path + "-wal"
         writer = WriterState(inboxLimit: inboxLimit, mergeChunk: mergeChunk, movedLimit: movedLimit)
