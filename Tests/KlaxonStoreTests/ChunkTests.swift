@@ -298,7 +298,7 @@ struct ChunkTests {
         for notHex in ["00000000000000AB", "00000000000000a", "000000000000000ab", "00000000000000ag", "", "0x000000000000ab", "٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠"] {
             #expect(WriterState.Moved.hexValue(notHex) == nil, "\(notHex)")
         }
-        var m = WriterState.Moved()
+        let m = WriterState.Moved()
         let keys = ["00000000000000ab", "00000000000000AB", "ab", "171", "0000000000000171"]
         for (i, k) in keys.enumerated() {
             let new = m.set(k, chunk: Int64(i), firing: i % 2 == 0)
