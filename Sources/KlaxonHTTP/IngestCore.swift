@@ -4,6 +4,7 @@ import KlaxonCore
 import KlaxonEngine
 import Logging
 import Metrics
+import NIOCore
 
 /// The four ingest endpoints, each at one exact path.
 enum IngestEndpoint: Sendable {
@@ -247,6 +248,8 @@ final class IngestCore: Sendable {
     /// (`klaxon_http_ingest_wire_total`).
     let wireAnswers: Counter
     private let limiter = RateLimiter()
+    /// One per event loop (see `AnswerMailbox`), made on a loop's first connection.
+    private let mailboxes = Locked<[ObjectIdentifier: AnswerMailbox]>([:])
     private let table = Locked<(integrations: [Integration], entries: [IngestEntry])>(([], []))
     /// The counters of requests that named no integration.
     private let unknown: IngestTally
@@ -300,6 +303,12 @@ final class IngestCore: Sendable {
 
     /// The checks on the header fields, in order: token (Bearer sources), rate limit, content type.
     func admit(_ endpoint: IngestEndpoint, authorization: String?, contentType: String?) -> Admission {
+        admit(endpoint, bearer: authorization.map { bearerToken($0) }, contentType: contentType)
+    }
+
+    /// The same with the Authorization field read already: nil when there was none, `.some(nil)`
+    /// when it holds no Bearer token, else the token (`bearerToken`).
+    func admit(_ endpoint: IngestEndpoint, bearer: String??, contentType: String?) -> Admission {
         if endpoint == .pagerDuty {
             // The routing key is in the body, which is not read: the refusal names no integration.
             if let e = jsonContentTypeError(contentType) {
@@ -308,11 +317,11 @@ final class IngestCore: Sendable {
             }
             return .admitted(Admitted(endpoint: endpoint, entry: nil))
         }
-        guard let authorization else {
+        guard let bearer else {
             unknown.refuse(.unauthorized)
             return .refused(APIError.unauthorized("Authorization: Bearer <integration token> is required.").reply)
         }
-        guard let token = bearerToken(authorization), !token.isEmpty else {
+        guard let token = bearer, !token.isEmpty else {
             unknown.refuse(.unauthorized)
             return .refused(APIError.unauthorized("Only Bearer tokens are accepted.").reply)
         }
@@ -471,6 +480,29 @@ final class IngestCore: Sendable {
             result = .failure(error)
         }
         return finish(call, result)
+    }
+
+    /// The mailbox that carries answers back to `loop`.
+    func mailbox(for loop: any EventLoop) -> AnswerMailbox {
+        mailboxes.withLock { boxes in
+            let id = ObjectIdentifier(loop)
+            if let box = boxes[id] { return box }
+            let box = AnswerMailbox(loop: loop)
+            boxes[id] = box
+            return box
+        }
+    }
+
+    /// Runs `call` and posts the answer to `hop`'s mailbox (nothing allocated per request for
+    /// the way back). An ingest starts no task here; the rare PagerDuty acknowledge and resolve do.
+    func perform(_ call: EngineCall, hop: AnswerHop) {
+        switch call.action {
+        case .ingest(let batch):
+            hop.summary = CallSummary(call)
+            engine.ingest(integration: call.entry.integration, batch: batch, counters: call.entry.counters, listener: hop)
+        case .sourceAction:
+            Task { hop.mailbox.post(hop, await self.perform(call), nil) }
+        }
     }
 
     /// Runs `call` and hands the answer to `completion`, on a thread of the engine's choosing;

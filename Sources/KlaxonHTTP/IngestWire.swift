@@ -1,6 +1,9 @@
 import HTTPTypes
 import KlaxonCore
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Answers the alert sources' plain HTTP/1.1 POSTs straight from the socket's bytes, before
 /// NIO's HTTP codec: the first handler of every connection's pipeline.
@@ -57,6 +60,8 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) private var reply = ByteBuffer()
     @exclusivity(unchecked) private var date = HTTPDate()
     private var context: ChannelHandlerContext?
+    /// Holds this handler (it is the hop's): dropped when the handler is removed or the channel closes.
+    private var answerHop: AnswerHop?
 
     init(core: IngestCore, serverName: String) {
         self.core = core
@@ -71,6 +76,9 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         state = .closed
+        // The hop holds this handler: no cycle outlives the channel (an answer still owed
+        // arrives all the same and finds the handler closed).
+        answerHop = nil
     }
 
     // MARK: - Inbound
@@ -123,14 +131,7 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
                     wrote = true
                 case .call(let call):
                     state = .answering
-                    let loop = context.eventLoop
-                    let handler = NIOLoopBound(self, eventLoop: loop)
-                    core.perform(call) { answer, request in
-                        loop.execute {
-                            handler.value.answered(answer)
-                            request?.drop()
-                        }
-                    }
+                    core.perform(call, hop: hop(context))
                 }
             }
         }
@@ -149,7 +150,7 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The header checks and the body: an answer now, or the engine call to make.
     private func take(_ head: Head) -> IngestCore.Decision {
-        switch core.admit(head.endpoint, authorization: head.authorization, contentType: head.contentType) {
+        switch core.admit(head.endpoint, bearer: head.bearer, contentType: head.contentType) {
         case .refused(let answer):
             return .reply(answer)
         case .admitted(let admitted):
@@ -160,8 +161,17 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The connection's way back from the engine, made on its first call.
+    private func hop(_ context: ChannelHandlerContext) -> AnswerHop {
+        if let hop = answerHop { return hop }
+        let made = AnswerHop(core: core, mailbox: core.mailbox(for: context.eventLoop),
+                             handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+        answerHop = made
+        return made
+    }
+
     /// The engine's answer, back on the event loop.
-    private func answered(_ answer: IngestReply) {
+    func answered(_ answer: IngestReply) {
         // The connection may have gone meanwhile; the alerts are committed all the same.
         guard state == .answering, let context else { return }
         state = .framing
@@ -312,7 +322,8 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         /// Bytes through the blank line that ends the head.
         var headLength: Int
         var bodyLength: Int
-        var authorization: String?
+        /// nil: no Authorization field; `.some(nil)`: not a Bearer token; else the token.
+        var bearer: String??
         var contentType: String?
     }
 
@@ -351,7 +362,7 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         guard let endpoint = IngestEndpoint(target: target) else { return .other }
 
         // Field lines: name ":" OWS value OWS CRLF.
-        var authorization: String?
+        var bearer: String??
         var contentType: String?
         var contentLength: Int?
         while i < headEnd {
@@ -379,11 +390,20 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
             i += 2
             switch field(name) {
             case .authorization:
-                guard authorization == nil, ascii else { return .other }
-                authorization = String(decoding: value, as: UTF8.self)
+                guard bearer == nil, ascii else { return .other }
+                // The usual "Bearer <token>" read here (the whole value as a String was an
+                // allocation per request: it is longer than a small string's 15 bytes);
+                // anything else as `bearerToken` reads it.
+                if value.count > 7, memcmp(value.baseAddress!, "Bearer ", 7) == 0,
+                   (0x21...0x7E).contains(value[7]), (0x21...0x7E).contains(value[value.count - 1]) {
+                    bearer = .some(String(decoding: UnsafeRawBufferPointer(rebasing: value[7...]), as: UTF8.self))
+                } else {
+                    bearer = .some(bearerToken(String(decoding: value, as: UTF8.self)))
+                }
             case .contentType:
                 guard contentType == nil, ascii else { return .other }
-                contentType = String(decoding: value, as: UTF8.self)
+                // The usual value as a literal: no allocation.
+                contentType = equals(value, "application/json") ? "application/json" : String(decoding: value, as: UTF8.self)
             case .contentLength:
                 guard contentLength == nil, !value.isEmpty, value.count <= 8 else { return .other }
                 var n = 0
@@ -402,7 +422,7 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         return .ingest(Head(endpoint: endpoint, headLength: headLength, bodyLength: contentLength ?? 0,
-                            authorization: authorization, contentType: contentType))
+                            bearer: bearer, contentType: contentType))
     }
 
     /// Where the first CRLF CRLF in the first `maxHead` bytes starts.
@@ -437,6 +457,11 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         case 7 where equalsIgnoringCase(name, "upgrade"): .refused
         default: .other
         }
+    }
+
+    /// `bytes` is exactly `text`.
+    private static func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+        bytes.count == text.utf8CodeUnitCount && memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0
     }
 
     /// `bytes` is `lower` (lowercase ASCII) in any case.
