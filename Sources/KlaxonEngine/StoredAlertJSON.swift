@@ -149,8 +149,17 @@ struct JSONBytes: ~Copyable {
         guard d.isFinite else { byte(UInt8(ascii: "0")); return }
         if d == 0, d.sign == .minus { raw("-0"); return }
         if d == d.rounded(), abs(d) < 1e15 { int(Int(d)); return }
-        var text = d.description    // not interpolated: a fifth less work
-        text.withUTF8 { append($0.baseAddress!, $0.count) }
+        // `description`'s digits, through `TextOutputStream` into the stack: `description` made
+        // a String, an allocation for anything over 15 characters (every timestamp with a
+        // fraction: one per alert stored on the writer thread under `make bench`).
+        var out = DigitsOut()
+        d.write(to: &out)
+        if var text = out.overflow {
+            text.withUTF8 { append($0.baseAddress!, $0.count) }
+        } else {
+            let n = out.count
+            withUnsafeBytes(of: &out.storage) { append($0.baseAddress!.assumingMemoryBound(to: UInt8.self), n) }
+        }
     }
 
     /// A JSON string, escaped as `ScheduleRendering.jsonString` does (U+2028/2029 too).
@@ -265,5 +274,33 @@ struct JSONBytes: ~Copyable {
             }
         }
         byte(UInt8(ascii: "}"))
+    }
+}
+
+/// What a number writes of itself (`TextOutputStreamable`), kept on the stack: 32 bytes, where
+/// a `Double`'s shortest form takes at most 24; anything longer goes to a String.
+struct DigitsOut: TextOutputStream {
+    var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var count = 0
+    var overflow: String?
+
+    mutating func write(_ string: String) {
+        var string = string
+        string.withUTF8 { _writeASCII($0) }
+    }
+
+    /// The standard library's numbers write their ASCII digits through this.
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+        guard let source = buffer.baseAddress, buffer.count > 0 else { return }
+        if overflow == nil, count + buffer.count <= MemoryLayout.size(ofValue: storage) {
+            let at = count
+            withUnsafeMutableBytes(of: &storage) { ($0.baseAddress! + at).copyMemory(from: source, byteCount: buffer.count) }
+            count += buffer.count
+        } else {
+            let n = count
+            var text = overflow ?? withUnsafeBytes(of: &storage) { String(decoding: UnsafeRawBufferPointer(rebasing: $0[..<n]), as: UTF8.self) }
+            text += String(decoding: buffer, as: UTF8.self)
+            overflow = text
+        }
     }
 }

@@ -43,6 +43,26 @@ struct JSONBytesTests {
                 == "1.5 -0 1e+300 42")
     }
 
+    /// Numbers are written as `description` writes them (what the stored JSON always held).
+    @Test(arguments: [0.1, 1795420800.123456, -1795420800.5, 1.7976931348623157e308, 5e-324, -2.2250738585072014e-308,
+                      123456789.00000001, 0.000001, 1e-7, 1e15 + 0.5, 3.0e16, Double.pi])
+    func numbersAsDescriptionWritesThem(_ d: Double) {
+        #expect(Self.written { $0.number(d) } == d.description)
+    }
+
+    /// What does not fit the stack goes on in a String, in order.
+    @Test func digitsPastTheStackKeepTheirOrder() {
+        var out = DigitsOut()
+        out.write("0123456789012345678901234567890")
+        out.write("ab")
+        out.write("cd")
+        #expect(out.overflow == "0123456789012345678901234567890abcd")
+        var short = DigitsOut()
+        short.write("12")
+        short.write("34")
+        #expect(short.overflow == nil && short.count == 4)
+    }
+
     @Test func growsPastItsBufferAndPastTheCallersStackBuffer() {
         let long = String(repeating: "0123456789", count: 100)
         #expect(Self.written { w in for _ in 0..<5 { w.string(long) } } == String(repeating: "\"\(long)\"", count: 5))
