@@ -19,7 +19,7 @@ ALERTS=${2:-100000}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-256}
 KLAXON=$(realpath "$KLAXON" 2>/dev/null || echo "$KLAXON")
-[ -x "$KLAXON" ] || { echo "no binary at $KLAXON (run make bench, or swift build -c release --scratch-path .build-bench --product klaxon)" >&2; exit 1; }
+[ -x "$KLAXON" ] || { echo "no binary at $KLAXON (run make bench, or swift build -c release --static-swift-stdlib --scratch-path .build-bench --product klaxon)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/klaxon-threads.XXXXXX)
