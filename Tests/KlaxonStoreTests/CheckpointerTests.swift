@@ -15,6 +15,15 @@ struct CheckpointerTests {
                        severity: .p1, category: .other, team: "ml-platform", policy: nil, playbook: nil, openedAt: t0)
     }
 
+    /// Incident `n` saved in a transaction of its own for each `n`, then `after(n)`.
+    func commit(_ numbers: ClosedRange<Int>, to store: SQLiteStore, after: (Int) throws -> Void) throws {
+        for n in numbers {
+            let i = incident(n)
+            try store.writeBlocking { tx in try tx.save(i) }
+            try after(n)
+        }
+    }
+
     /// Frames in the log file (its high-water mark: SQLite reuses the file from the start).
     func walFrames(_ db: TempDB) -> Int {
         let size = (try? FileManager.default.attributesOfItem(atPath: db.path + "-wal")[.size] as? Int) ?? 0
@@ -49,9 +58,7 @@ struct CheckpointerTests {
         let thresholds = Checkpointer.Thresholds(start: 40, restart: 200, tail: 16, limit: 800)
         do {
             let store = try SQLiteStore(path: db.path, checkpoints: thresholds)
-            for n in 1...300 {
-                let i = incident(n)
-                try store.writeBlocking { tx in try tx.save(i) }
+            try commit(1...300, to: store) { _ in
                 try store.makeDurable()
                 store.checkpointer.waitIdle()
             }
@@ -75,9 +82,7 @@ struct CheckpointerTests {
         let thresholds = Checkpointer.Thresholds(start: 40, restart: 160, tail: 64, limit: 400)
         do {
             let store = try SQLiteStore(path: db.path, checkpoints: thresholds)
-            for n in 1...1500 {
-                let i = incident(n)
-                try store.writeBlocking { tx in try tx.save(i) }
+            try commit(1...1500, to: store) { n in
                 if n % 10 == 0 { try store.makeDurable() }
             }
             store.checkpointer.waitIdle()
@@ -103,10 +108,7 @@ struct CheckpointerTests {
         let db = TempDB()
         let never = Checkpointer.Thresholds(start: 1_000_000, restart: 1_000_000, tail: 0, limit: 1_000_000)
         let store = try SQLiteStore(path: db.path, checkpoints: never)
-        for n in 1...500 {
-            let i = incident(n)
-            try store.writeBlocking { tx in try tx.save(i) }
-        }
+        try commit(1...500, to: store) { _ in }
         #expect(walFrames(db) > 1000, "\(walFrames(db)) frames")
         #expect(store.checkpointer.snapshot == Checkpointer.Counts())
     }
