@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "KlaxonConfigTests", dependencies: ["KlaxonConfig", "KlaxonCore", "KlaxonTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KlaxonEngineTests", dependencies: ["KlaxonEngine", "KlaxonCore", "KlaxonStore", "KlaxonConfig", "KlaxonTestSupport", "CJemalloc"]),
-        .testTarget(name: "KlaxonStoreTests", dependencies: ["KlaxonStore", "KlaxonEngine", "KlaxonCore"]),
+        .testTarget(name: "KlaxonStoreTests", dependencies: ["KlaxonStore", "KlaxonEngine", "KlaxonCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KlaxonCurlTests", dependencies: [
             "KlaxonCurl", "KlaxonTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -56,6 +56,8 @@ final class Checkpointer: @unchecked Sendable {
     /// Frames of the current log known to be copied into the database file.
     private var copied = 0
     private var counts = Counts()
+    /// Failures already logged.
+    private var warned: Set<String> = []
     /// The background connection, opened on the first pass; only the queue touches it.
     private var connection: OpaquePointer?
 
@@ -129,7 +131,7 @@ final class Checkpointer: @unchecked Sendable {
             }
             condition.unlock()
             if rc != SQLITE_OK && rc != SQLITE_BUSY {
-                logger.warning("checkpoint failed", metadata: ["code": "\(rc)", "message": "\(String(cString: sqlite3_errmsg(db)))"])
+                warnOnce("checkpoint failed", code: rc, db: db)
             }
         }
     }
@@ -143,7 +145,7 @@ final class Checkpointer: @unchecked Sendable {
             // All copied: the log starts over at the next write transaction (counted from zero
             // now; were it kept from starting over, by a reader, the next pass only copies less).
             if rc == SQLITE_OK { copiedNow = log == done ? 0 : Int(done) } else if rc != SQLITE_BUSY {
-                logger.warning("background checkpoint failed", metadata: ["code": "\(rc)", "message": "\(String(cString: sqlite3_errmsg(db)))"])
+                warnOnce("background checkpoint failed", code: rc, db: db)
             }
         }
         condition.lock()
@@ -154,12 +156,22 @@ final class Checkpointer: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The first failure is logged; the same one again is not (a pass is tried after every
+    /// commit while pages wait, and the writer's copies at `limit` keep the log bounded anyway).
+    private func warnOnce(_ what: String, code: Int32, db: OpaquePointer?) {
+        let first = condition.withLock { warned.insert(what).inserted }
+        guard first else { return }
+        var metadata: Logger.Metadata = ["code": "\(code)"]
+        if let db { metadata["message"] = "\(String(cString: sqlite3_errmsg(db)))" }
+        logger.warning("\(what)", metadata: metadata)
+    }
+
     private func open() -> OpaquePointer? {
         if let connection { return connection }
         var db: OpaquePointer?
         let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
-            logger.warning("cannot open the database for checkpoints", metadata: ["code": "\(rc)"])
+            warnOnce("cannot open the database for checkpoints", code: rc, db: nil)
             if let db { sqlite3_close_v2(db) }
             return nil
         }

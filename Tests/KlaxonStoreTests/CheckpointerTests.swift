@@ -1,4 +1,6 @@
 import Foundation
+import GRDBSQLite
+import Logging
 import Testing
 import KlaxonCore
 import KlaxonEngine
@@ -111,5 +113,45 @@ struct CheckpointerTests {
         try commit(1...500, to: store) { _ in }
         #expect(walFrames(db) > 1000, "\(walFrames(db)) frames")
         #expect(store.checkpointer.snapshot == Checkpointer.Counts())
+    }
+
+    /// A checkpoint that cannot run is logged once, not after every commit that tries again;
+    /// the passes go on being tried.
+    @Test func aFailingPassIsLoggedOnce() throws {
+        let logs = CapturedLogs()
+        let logger = Logger(label: "klaxon.store.test") { _ in logs.handler() }
+        let checkpointer = Checkpointer(path: "/nonexistent-klaxon-dir/klaxon.db",
+                                        thresholds: .init(start: 10, restart: 1_000_000, tail: 0, limit: 1_000_000), logger: logger)
+        var db: OpaquePointer?
+        #expect(sqlite3_open(":memory:", &db) == SQLITE_OK)
+        defer { sqlite3_close(db) }
+        for _ in 0..<3 {
+            checkpointer.committed(try #require(db), frames: 20)
+            checkpointer.waitIdle()
+        }
+        #expect(checkpointer.snapshot.passes == 3)
+        #expect(logs.messages == ["cannot open the database for checkpoints"])
+    }
+}
+
+/// Log messages at warning and above, for tests.
+final class CapturedLogs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var captured: [String] = []
+    var messages: [String] { lock.withLock { captured } }
+
+    func handler() -> some LogHandler { Handler(logs: self) }
+
+    private struct Handler: LogHandler {
+        let logs: CapturedLogs
+        var logLevel: Logger.Level = .warning
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            logs.lock.withLock { logs.captured.append(event.message.description) }
+        }
     }
 }
