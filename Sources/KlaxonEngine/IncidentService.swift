@@ -467,9 +467,6 @@ public final class IncidentService: Sendable {
     }
 }
 
-/// One ingest on its way through the group committer (`IncidentService.ingest(integration:batch:completion:)`):
-/// what the call allocated on its caller's thread, kept for the writer until the commit is done,
-/// and the result. `drop()` it back on that thread.
 /// Hears how an ingest ended (see `IncidentService.ingest(integration:batch:counters:listener:)`).
 public protocol IngestListener: AnyObject, Sendable {
     /// Runs once, after the commit reached the disk (with the incidents' ids) or failed, on the
@@ -485,6 +482,9 @@ private final class ClosureListener: IngestListener {
     func ingestFinished(_ result: Result<[String], any Error>, request: IngestRequest) { completion(result, request) }
 }
 
+/// One ingest on its way through the group committer (`IncidentService.ingest(integration:batch:listener:)`):
+/// what the call allocated on its caller's thread, kept for the writer until the commit is done,
+/// and the result. `drop()` it back on that thread.
 public final class IngestRequest: CommitWork, @unchecked Sendable {
     /// A class, so the writer reads it in place: as a struct, taking it out of the optional
     /// copied the batch, the classifications and the JSON (a retain and a release of each piece,
