@@ -1,9 +1,6 @@
 import HTTPTypes
 import KlaxonCore
 import NIOCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Answers the alert sources' plain HTTP/1.1 POSTs straight from the socket's bytes, before
 /// NIO's HTTP codec: the first handler of every connection's pipeline.
@@ -391,19 +388,13 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
             switch field(name) {
             case .authorization:
                 guard bearer == nil, ascii else { return .other }
-                // The usual "Bearer <token>" read here (the whole value as a String was an
-                // allocation per request: it is longer than a small string's 15 bytes);
-                // anything else as `bearerToken` reads it.
-                if value.count > 7, memcmp(value.baseAddress!, "Bearer ", 7) == 0,
-                   (0x21...0x7E).contains(value[7]), (0x21...0x7E).contains(value[value.count - 1]) {
-                    bearer = .some(String(decoding: UnsafeRawBufferPointer(rebasing: value[7...]), as: UTF8.self))
-                } else {
-                    bearer = .some(bearerToken(String(decoding: value, as: UTF8.self)))
-                }
+                // The usual "Bearer <token>" read on the bytes (the whole value as a String was an
+                // allocation per request: it is longer than a small string's 15 bytes).
+                bearer = .some(usualBearerToken(value) ?? bearerToken(String(decoding: value, as: UTF8.self)))
             case .contentType:
                 guard contentType == nil, ascii else { return .other }
                 // The usual value as a literal: no allocation.
-                contentType = equals(value, "application/json") ? "application/json" : String(decoding: value, as: UTF8.self)
+                contentType = bytesEqual(value, "application/json") ? "application/json" : String(decoding: value, as: UTF8.self)
             case .contentLength:
                 guard contentLength == nil, !value.isEmpty, value.count <= 8 else { return .other }
                 var n = 0
@@ -457,11 +448,6 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         case 7 where equalsIgnoringCase(name, "upgrade"): .refused
         default: .other
         }
-    }
-
-    /// `bytes` is exactly `text`.
-    private static func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
-        bytes.count == text.utf8CodeUnitCount && memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0
     }
 
     /// `bytes` is `lower` (lowercase ASCII) in any case.

@@ -230,7 +230,7 @@ enum AlertmanagerDirect {
         }
 
         static func equals(_ b: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
-            b.count == literal.utf8CodeUnitCount && memcmp(b.baseAddress!, literal.utf8Start, b.count) == 0
+            bytesEqual(UnsafeRawBufferPointer(b), literal)
         }
 
         mutating func alert() -> Alert? {
