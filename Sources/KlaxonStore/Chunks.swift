@@ -65,8 +65,7 @@ enum Chunks {
         mutating func alert(fingerprint: String, firing: Bool, at ref: Ref) {
             precondition(bytes[0] == Chunks.refFormat)
             bytes.append(firing ? 1 : 0)
-            var fp = fingerprint
-            fp.withUTF8 { put($0) }
+            Chunks.utf8(of: fingerprint) { put($0) }
             put(ref)
             count += 1
         }
@@ -114,27 +113,40 @@ enum Chunks {
     }
 
     static func put(_ s: String, into bytes: inout [UInt8]) {
-        var s = s
-        s.withUTF8 { u in
+        utf8(of: s) { u in
             varint(UInt64(u.count), into: &bytes)
             bytes.append(contentsOf: u)
         }
     }
 
+    /// A string's UTF-8 in place (a native string's, or a small one's on the stack); copied
+    /// first only when it has none (a bridged one). (`var s = s; s.withUTF8` was a retain and a
+    /// release of every string written on the writer thread.)
+    @inline(__always) static func utf8<R>(of s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var s = s
+        return s.withUTF8(body)
+    }
+
     /// A timeline entry's fields: `at`, kind, actor (length plus one, 0 for none), message.
     static func put(_ r: TimelineRecord, into bytes: inout [UInt8]) {
-        var bits = r.at.bitPattern.littleEndian
+        put(at: r.at, kind: r.kind, actor: r.actor, message: r.message, into: &bytes)
+    }
+
+    /// The same from the fields (the writer writes a `TimelineEntry`'s without copying them into a record).
+    static func put(at: Double, kind: String, actor: String?, message: String, into bytes: inout [UInt8]) {
+        var bits = at.bitPattern.littleEndian
         withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
-        put(r.kind, into: &bytes)
-        if var actor = r.actor {
-            actor.withUTF8 { a in
+        put(kind, into: &bytes)
+        if let actor {
+            utf8(of: actor) { a in
                 varint(UInt64(a.count) + 1, into: &bytes)
                 bytes.append(contentsOf: a)
             }
         } else {
             varint(0, into: &bytes)
         }
-        put(r.message, into: &bytes)
+        put(message, into: &bytes)
     }
 
     // MARK: reading

@@ -45,11 +45,16 @@ enum IngestLog {
 
     /// Appends a timeline entry; its offset and length.
     static func appendEntry(into bytes: inout [UInt8], incident: Int, _ entry: Chunks.TimelineRecord) -> (offset: Int, length: Int) {
+        appendEntry(into: &bytes, incident: incident, at: entry.at, kind: entry.kind, actor: entry.actor, message: entry.message)
+    }
+
+    /// The same from the entry's fields.
+    static func appendEntry(into bytes: inout [UInt8], incident: Int, at: Double, kind: String, actor: String?, message: String) -> (offset: Int, length: Int) {
         if bytes.isEmpty { bytes.append(format) }
         let start = bytes.count
         bytes.append(entryTag)
         Chunks.varint(UInt64(incident), into: &bytes)
-        Chunks.put(entry, into: &bytes)
+        Chunks.put(at: at, kind: kind, actor: actor, message: message, into: &bytes)
         return (start, bytes.count - start)
     }
 
