@@ -79,21 +79,19 @@ public final class IncidentService: Sendable {
         // a copy of an alert (as `map` or `reduce` make for their closures) is a retain of each of
         // its strings and tables, and a release after.
         let total = batch.alerts.count
-        var classified: [Classification] = []
-        var encoded: [[UInt8]] = []
-        classified.reserveCapacity(total)
-        encoded.reserveCapacity(total)
+        var prepared: [PreparedAlert] = []
+        prepared.reserveCapacity(total)
         var firing = 0
         batch.alerts.withUnsafeBufferPointer { alerts in
             for i in alerts.indices {
-                classified.append(snapshot.classifier.classify(alerts[i], integrationTeam: integration.team, explain: false))
-                encoded.append(StoredAlertJSON.alertObject(alerts[i]))
+                prepared.append(PreparedAlert(classification: snapshot.classifier.classify(alerts[i], integrationTeam: integration.team, explain: false),
+                                              object: StoredAlertJSON.alertObject(alerts[i])))
                 if alerts[i].status == .firing { firing += 1 }
             }
         }
         // One object carries the request through the group committer: no closures.
         committer.submit(IngestRequest(service: self, snapshot: snapshot, integration: integration, counters: counters ?? IngestCounters.for(integration.name), now: clock.now,
-                                       contents: .init(batch: batch, classified: classified, encoded: encoded),
+                                       contents: .init(batch: batch, prepared: prepared),
                                        firing: firing, listener: listener))
     }
 
@@ -109,10 +107,10 @@ public final class IncidentService: Sendable {
         if wake { wakeServices() }
     }
 
-    static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: Integration, batch: AlertBatch,
-                       classified: [Classification], encoded: [[UInt8]]? = nil, now: Date,
+    static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: String, batch: AlertBatch,
+                       prepared: [PreparedAlert], now: Date,
                        logger: Logger) throws -> (ids: [String], opened: IncidentRecord?, wake: Bool) {
-        let key = IncidentRecord.key(integration: integration.name, groupKey: batch.groupKey)
+        let key = IncidentRecord.key(integration: integration, groupKey: batch.groupKey)
         // Made only when an effect is written (a new alert for an open incident needs none):
         // it copies the transaction, the snapshot and the logger.
         lazy var writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
@@ -124,21 +122,21 @@ public final class IncidentService: Sendable {
             var firingCount = 0
             for i in alerts.indices where alerts[i].status == .firing {
                 firingCount += 1
-                if lead.map({ classified[i].severity > classified[$0].severity }) ?? true { lead = i }
+                if lead.map({ prepared[i].classification.severity > prepared[$0].classification.severity }) ?? true { lead = i }
             }
             guard let lead else { return ([], nil, false) }
             let number = try tx.nextIncidentNumber()
-            let c = classified[lead]
+            let c = prepared[lead].classification
             let title = alerts[lead].summary.isEmpty ? (batch.title ?? batch.groupKey) : alerts[lead].summary
-            var inc = IncidentRecord(number: number, key: key, integration: integration.name, title: title,
+            var inc = IncidentRecord(number: number, key: key, integration: integration, title: title,
                                      severity: c.severity, category: c.category, team: c.team,
                                      policy: c.policy, playbook: c.playbook, openedAt: now)
             try tx.save(inc)
-            try tx.append(TimelineEntry(incident: number, at: now, kind: "incident.opened", actor: integration.name,
+            try tx.append(TimelineEntry(incident: number, at: now, kind: "incident.opened", actor: integration,
                                         message: "Opened as \(inc.severity) \(inc.category.rawValue) for team \(inc.team)" + (c.playbook.map { " by playbook \($0)" } ?? "") + ": \(title)"))
             for i in alerts.indices {
-                try tx.save(alerts[i], incident: number, severity: classified[i].severity, receivedAt: now, alertObject: encoded?[i])
-                try tx.append(alertEntry(incident: number, at: now, actor: integration.name, status: alerts[i].status, summary: alerts[i].summary))
+                try tx.save(alerts[i], incident: number, severity: prepared[i].classification.severity, receivedAt: now, alertObject: prepared[i].object)
+                try tx.append(alertEntry(incident: number, at: now, actor: integration, status: alerts[i].status, summary: alerts[i].summary))
             }
             if let policy = writer.policy(for: inc) {
                 let urgency = snapshot.config.settings.urgency.urgency(for: inc.severity)
@@ -157,7 +155,7 @@ public final class IncidentService: Sendable {
             try writer.stakeholders(.opened, incident: inc)
             if firingCount < alerts.count, !batch.groupFiring {
                 // Resolved alerts that came with the firing ones already count as resolved.
-                try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration.name, now: now, leftOut: batch.truncatedAlerts)
+                try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration, now: now, leftOut: batch.truncatedAlerts)
             }
             return ([inc.id], inc, true)
         }
@@ -166,7 +164,7 @@ public final class IncidentService: Sendable {
         var changed = false
         var highest = incident.severity
         for i in alerts.indices {
-            let severity = classified[i].severity
+            let severity = prepared[i].classification.severity
             let status = alerts[i].status
             let existing = try tx.alert(of: incident.number, fingerprint: alerts[i].fingerprint)
             // A resolve may be sparse (generic and PagerDuty sources): keep what the alert said.
@@ -189,9 +187,9 @@ public final class IncidentService: Sendable {
             if let merged {
                 try tx.save(merged, incident: incident.number, severity: severity, receivedAt: now, alertObject: nil)
             } else {
-                try tx.save(alerts[i], incident: incident.number, severity: severity, receivedAt: now, alertObject: encoded?[i])
+                try tx.save(alerts[i], incident: incident.number, severity: severity, receivedAt: now, alertObject: prepared[i].object)
             }
-            try tx.append(alertEntry(incident: incident.number, at: now, actor: integration.name, status: status, summary: alerts[i].summary,
+            try tx.append(alertEntry(incident: incident.number, at: now, actor: integration, status: status, summary: alerts[i].summary,
                                      wasFiring: existing?.alert.status == .firing, acknowledged: incident.status == .acknowledged))
         }
         // Only a resolved alert can leave nothing firing, and not while the source says the
@@ -201,7 +199,7 @@ public final class IncidentService: Sendable {
             // Nothing new about the alerts, but the group may have stopped firing since a
             // truncated notification kept the incident open.
             if mayResolve, try tx.firingAlertCount(of: incident.number) == 0 {
-                try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now, leftOut: batch.truncatedAlerts)
+                try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration, now: now, leftOut: batch.truncatedAlerts)
                 return ([incident.id], nil, true)
             }
             return ([incident.id], nil, false)
@@ -211,7 +209,7 @@ public final class IncidentService: Sendable {
         if incident.severitySetBy == nil, highest > incident.severity {
             let old = incident.severity
             incident.severity = highest
-            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.severity_changed", actor: integration.name,
+            try tx.append(TimelineEntry(incident: incident.number, at: now, kind: "incident.severity_changed", actor: integration,
                                         message: "Severity raised from \(old) to \(highest) by a new alert"))
             if var esc = incident.escalation, let policy = writer.policy(for: incident) {
                 let effects = esc.severityChanged(to: snapshot.config.settings.urgency.urgency(for: highest), policy: policy, at: now,
@@ -224,7 +222,7 @@ public final class IncidentService: Sendable {
             wake = true
         }
         if mayResolve {
-            try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration.name, now: now, leftOut: batch.truncatedAlerts)
+            try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration, now: now, leftOut: batch.truncatedAlerts)
             wake = true
         }
         return ([incident.id], nil, wake)
@@ -482,6 +480,14 @@ private final class ClosureListener: IngestListener {
     func ingestFinished(_ result: Result<[String], any Error>, request: IngestRequest) { completion(result, request) }
 }
 
+/// An alert as its caller's thread prepared it for the writer: its classification and its stored
+/// JSON (`StoredAlertJSON.alertObject`), in one array per request (two arrays were one more
+/// allocation per request on the event loops).
+struct PreparedAlert {
+    var classification: Classification
+    var object: [UInt8]
+}
+
 /// One ingest on its way through the group committer (`IncidentService.ingest(integration:batch:listener:)`):
 /// what the call allocated on its caller's thread, kept for the writer until the commit is done,
 /// and the result. `drop()` it back on that thread.
@@ -491,10 +497,9 @@ public final class IngestRequest: CommitWork, @unchecked Sendable {
     /// 4% of the writer's time under `make bench`).
     final class Contents {
         let batch: AlertBatch
-        let classified: [Classification]
-        let encoded: [[UInt8]]
-        init(batch: AlertBatch, classified: [Classification], encoded: [[UInt8]]) {
-            self.batch = batch; self.classified = classified; self.encoded = encoded
+        let prepared: [PreparedAlert]
+        init(batch: AlertBatch, prepared: [PreparedAlert]) {
+            self.batch = batch; self.prepared = prepared
         }
     }
     struct Dropped: Error {}
@@ -502,7 +507,9 @@ public final class IngestRequest: CommitWork, @unchecked Sendable {
     // caller drops it: never two at once.
     private let service: IncidentService
     private let snapshot: Runtime.Snapshot
-    private let integration: Integration
+    /// The integration's name (all the writer needs of it: a copy of the integration was four
+    /// retains and four releases per request).
+    private let integration: String
     private let counters: IngestCounters
     private let now: Date
     private let firing: Int
@@ -513,14 +520,14 @@ public final class IngestRequest: CommitWork, @unchecked Sendable {
 
     init(service: IncidentService, snapshot: Runtime.Snapshot, integration: Integration, counters: IngestCounters, now: Date, contents: Contents, firing: Int,
          listener: any IngestListener) {
-        self.service = service; self.snapshot = snapshot; self.integration = integration; self.now = now
+        self.service = service; self.snapshot = snapshot; self.integration = integration.name; self.now = now
         self.counters = counters; self.contents = contents; self.firing = firing; self.total = contents.batch.alerts.count; self.listener = listener
     }
 
     func run(_ tx: any StoreTransaction) throws {
         guard let c = contents else { throw Dropped() }
-        result = try IncidentService.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: c.batch, classified: c.classified,
-                                            encoded: c.encoded, now: now, logger: service.logger)
+        result = try IncidentService.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: c.batch, prepared: c.prepared,
+                                            now: now, logger: service.logger)
     }
 
     func finish(_ error: (any Error)?) {

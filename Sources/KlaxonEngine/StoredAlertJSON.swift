@@ -43,7 +43,16 @@ public enum StoredAlertJSON {
 
     /// The JSON of `a` as `StoredAlert`'s `alert` member.
     public static func alertObject(_ a: Alert) -> [UInt8] {
-        var w = JSONBytes()
+        // Written on the stack first, then copied once into the array (a usual Alertmanager
+        // alert takes about 500 bytes; a bigger one moves to the heap as it grows): a buffer
+        // allocated for it was one more allocation and free per alert on the event loops.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { stack in
+            alertObject(a, into: JSONBytes(stack: stack))
+        }
+    }
+
+    private static func alertObject(_ a: Alert, into writer: consuming JSONBytes) -> [UInt8] {
+        var w = writer
         w.raw("{\"fingerprint\":"); w.string(a.fingerprint)
         w.raw(",\"status\":"); w.string(a.status.rawValue)
         w.raw(",\"labels\":"); w.map(a.labels)

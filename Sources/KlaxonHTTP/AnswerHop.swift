@@ -16,23 +16,23 @@ final class AnswerMailbox: @unchecked Sendable {
     let loop: any EventLoop
     private let lock = NIOLock()
     // Under `lock`: the answers posted and whether a drain is scheduled.
-    private var posted: [(AnswerHop, IngestReply, IngestRequest?)] = []
+    private var posted = AnswerQueue()
     private var scheduled = false
     /// The loop's own: what the drain works through (two buffers take turns, so neither allocates).
-    private var taken: [(AnswerHop, IngestReply, IngestRequest?)] = []
+    private var taken = AnswerQueue()
 
     init(loop: any EventLoop) {
         self.loop = loop
     }
 
     /// From any thread.
-    func post(_ hop: AnswerHop, _ reply: IngestReply, _ request: IngestRequest?) {
-        let schedule = lock.withLock {
-            posted.append((hop, reply, request))
-            if scheduled { return false }
-            scheduled = true
-            return true
-        }
+    func post(_ hop: AnswerHop, _ reply: consuming IngestReply, _ request: consuming IngestRequest?) {
+        // Locked by hand: a closure would capture the answer and copy it into the queue.
+        lock.lock()
+        posted.append((hop, reply, request))
+        let schedule = !scheduled
+        scheduled = true
+        lock.unlock()
         if schedule { loop.execute { self.drain() } }
     }
 
@@ -42,12 +42,50 @@ final class AnswerMailbox: @unchecked Sendable {
             swap(&posted, &taken)
             scheduled = false
         }
-        for (hop, reply, request) in taken {
+        taken.drain { hop, reply, request in
             hop.handler.value.answered(reply)
             // Freed here, on the thread that allocated it (see `IncidentService.ingest`).
             request?.drop()
         }
-        taken.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The answers of a mailbox, moved in and out (an array's loop copied each answer out, a retain
+/// of the hop, the reply's ids and the request, then released them twice: once after the
+/// iteration, once when emptied).
+struct AnswerQueue: ~Copyable {
+    typealias Answer = (AnswerHop, IngestReply, IngestRequest?)
+    private var base: UnsafeMutablePointer<Answer>
+    private var capacity = 64
+    private var count = 0
+
+    init() { base = .allocate(capacity: capacity) }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    mutating func append(_ a: consuming Answer) {
+        if count == capacity {
+            let grown = UnsafeMutablePointer<Answer>.allocate(capacity: capacity * 2)
+            grown.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = grown
+            capacity *= 2
+        }
+        (base + count).initialize(to: a)
+        count += 1
+    }
+
+    /// Hands each answer to `body` in the order they came, and empties the queue.
+    mutating func drain(_ body: (AnswerHop, IngestReply, IngestRequest?) -> Void) {
+        let n = count
+        count = 0
+        for i in 0..<n {
+            let (hop, reply, request) = (base + i).move()
+            body(hop, reply, request)
+        }
     }
 }
 

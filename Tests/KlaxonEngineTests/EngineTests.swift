@@ -107,7 +107,7 @@ struct EngineTests {
         }
         #expect(try ids.get() == ["INC-1"])
         #expect(request.contents?.batch == batch)
-        #expect(request.contents?.encoded == batch.alerts.map(StoredAlertJSON.alertObject))
+        #expect(request.contents?.prepared.map(\.object) == batch.alerts.map(StoredAlertJSON.alertObject))
         request.drop()
         #expect(request.contents == nil)
         let d = try await h.engine.detail(1)

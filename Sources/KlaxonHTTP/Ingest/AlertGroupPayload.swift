@@ -127,12 +127,21 @@ enum AlertGroupPayload {
     /// One alert of the payload from its read fields (empty links are left out; an empty or
     /// missing fingerprint is made from the labels). `AlertmanagerDirect` builds its alerts here
     /// too, with the readings it noted (`readings` nil: looked up in the tables).
-    static func alert(status: AlertStatus, labels: [String: String], annotations: [String: String], readings: Readings? = nil,
+    static func alert(status: AlertStatus, labels: [String: String], annotations: [String: String],
                       links given: [(String, String)], givenFingerprint: String?, startsAt: Date?, endsAt: Date?,
                       title: String?, externalURL: String?) -> Alert {
-        let r = readings ?? Readings(labels: labels, annotations: annotations)
         var links: [AlertLink] = []
         for (href, text) in given where !href.isEmpty { links.append(AlertLink(href: href, text: text)) }
+        return alert(status: status, labels: labels, annotations: annotations, readings: Readings(labels: labels, annotations: annotations),
+                     links: links, givenFingerprint: givenFingerprint, startsAt: startsAt, endsAt: endsAt, title: title, externalURL: externalURL)
+    }
+
+    /// The same with the readings noted already and the given links made (`AlertmanagerDirect`:
+    /// neither looked up nor copied again; its one link, `generatorURL`, made in place).
+    static func alert(status: AlertStatus, labels: [String: String], annotations: [String: String], readings r: borrowing Readings,
+                      links: consuming [AlertLink], givenFingerprint: String?, startsAt: Date?, endsAt: Date?,
+                      title: String?, externalURL: String?) -> Alert {
+        var links = links
         if let u = r.runbook, !u.isEmpty { links.append(AlertLink(href: u, text: "runbook")) }
         if let u = r.dashboard, !u.isEmpty { links.append(AlertLink(href: u, text: "dashboard")) }
         return Alert(

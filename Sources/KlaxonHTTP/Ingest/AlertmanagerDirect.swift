@@ -257,8 +257,9 @@ enum AlertmanagerDirect {
                 if !more { break }
             }
             guard let status, let labels else { return nil }
-            return AlertGroupPayload.alert(status: status, labels: labels, annotations: annotations, readings: readings,
-                                           links: generatorURL.map { [($0, "source")] } ?? [],
+            var links: [AlertLink] = []
+            if let generatorURL, !generatorURL.isEmpty { links.append(AlertLink(href: generatorURL, text: "source")) }
+            return AlertGroupPayload.alert(status: status, labels: labels, annotations: annotations, readings: readings, links: links,
                                            givenFingerprint: fingerprint, startsAt: startsAt, endsAt: endsAt,
                                            title: nil, externalURL: nil)
         }
