@@ -64,14 +64,16 @@ public final class IncidentService: Sendable {
     /// miss their cache, under `make bench`).
     /// `counters`: the integration's (`IngestCounters.for(integration.name)`), if the caller
     /// keeps them.
-    public func ingest(integration: Integration, batch: AlertBatch, counters: IngestCounters? = nil,
+    public func ingest(integration: Integration, batch: consuming AlertBatch, counters: IngestCounters? = nil,
                        completion: @escaping @Sendable (Result<[String], any Error>, _ request: IngestRequest) -> Void) {
         ingest(integration: integration, batch: batch, counters: counters, listener: ClosureListener(completion))
     }
 
     /// The same, telling `listener` (an object the caller keeps, such as one per connection:
-    /// nothing is allocated per request to carry the answer back).
-    public func ingest(integration: Integration, batch: AlertBatch, counters: IngestCounters? = nil, listener: any IngestListener) {
+    /// nothing is allocated per request to carry the answer back). The batch is taken, not
+    /// copied: the request keeps it until it is dropped (a copy was a retain and a release of
+    /// its group key, its alerts and its title).
+    public func ingest(integration: Integration, batch: consuming AlertBatch, counters: IngestCounters? = nil, listener: any IngestListener) {
         let snapshot = runtime.snapshot
         // Classified here, on the caller's thread: the writer thread is the one that runs serially.
         // Their stored JSON too: the writer only wraps it (see `StoredAlertJSON`). One
