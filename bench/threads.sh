@@ -9,7 +9,8 @@
 # rate, wrk's latency and the ingest metrics. Environment: THREADS (2), CONNECTIONS (256, as `make bench`).
 # PERF_OUT=FILE also records a `perf record -g` profile of the server during the load into FILE
 # (read it with `perf report -i FILE --no-children`); PERF_ARGS replaces `-F 1999 -g` (e.g.
-# `-F 499 --call-graph dwarf,16384` for whole Swift call chains).
+# `-F 499 --call-graph dwarf,16384` for whole Swift call chains). PERF_STAT_EVENTS=LIST counts
+# those events per thread instead (`perf stat --per-thread -x,`, into PERF_OUT): see bench/counts.sh.
 # Everything lives in a temporary folder, removed at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,7 +57,10 @@ curl -fsS -o /dev/null --max-time 5 -H "Authorization: Bearer bench-token" -H "C
     "http://127.0.0.1:$PORT/v1/alerts/alertmanager" || { echo "the warm-up alert was refused" >&2; exit 1; }
 snapshot > "$WORK/before"
 PERFPID=""
-if [ -n "${PERF_OUT:-}" ]; then
+if [ -n "${PERF_OUT:-}" ] && [ -n "${PERF_STAT_EVENTS:-}" ]; then
+    perf stat --per-thread -x, -e "$PERF_STAT_EVENTS" -p "$PID" -o "$PERF_OUT" >/dev/null 2>&1 &
+    PERFPID=$!
+elif [ -n "${PERF_OUT:-}" ]; then
     perf record -q ${PERF_ARGS:--F 1999 -g} -p "$PID" -o "$PERF_OUT" >/dev/null 2>&1 &
     PERFPID=$!
 fi
