@@ -70,9 +70,8 @@ public final class IncidentService: Sendable {
     }
 
     /// The same, telling `listener` (an object the caller keeps, such as one per connection:
-    /// nothing is allocated per request to carry the answer back). The batch is taken, not
-    /// copied: the request keeps it until it is dropped (a copy was a retain and a release of
-    /// its group key, its alerts and its title).
+    /// nothing is allocated per request to carry the answer back). The batch is taken: the
+    /// request keeps it until it is dropped.
     public func ingest(integration: Integration, batch: consuming AlertBatch, counters: IngestCounters? = nil, listener: any IngestListener) {
         let snapshot = runtime.snapshot
         // Classified here, on the caller's thread: the writer thread is the one that runs serially.

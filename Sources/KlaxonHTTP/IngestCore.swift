@@ -123,8 +123,7 @@ struct IngestReply: Sendable {
 /// set up once per configuration rather than looked up per request.
 final class IngestEntry: Sendable {
     let integration: Integration
-    /// `integration.kind`, read on its own for every request (through `integration`, the
-    /// struct was copied, its strings retained and released).
+    /// `integration.kind`: the token check reads it for every request and entry.
     let kind: IntegrationKind
     /// Empty when the integration's secret is unset: then nothing matches it.
     let token: [UInt8]

@@ -125,8 +125,8 @@ enum AlertGroupPayload {
     }
 
     /// One alert of the payload from its read fields (empty links are left out; an empty or
-    /// missing fingerprint is made from the labels). `AlertmanagerDirect` builds its alerts here
-    /// too, with the readings it noted (`readings` nil: looked up in the tables).
+    /// missing fingerprint is made from the labels), its readings looked up in the tables.
+    /// `AlertmanagerDirect` calls the overload below with the readings it noted.
     static func alert(status: AlertStatus, labels: [String: String], annotations: [String: String],
                       links given: [(String, String)], givenFingerprint: String?, startsAt: Date?, endsAt: Date?,
                       title: String?, externalURL: String?) -> Alert {
