@@ -13,13 +13,14 @@ import NIOCore
 /// writer posts the answer there, and only the first answer of a batch schedules a task on the
 /// loop, which then answers every connection whose answer is in.
 final class AnswerMailbox: @unchecked Sendable {
+    typealias Answer = (hop: AnswerHop, reply: IngestReply, request: IngestRequest?)
     let loop: any EventLoop
     private let lock = NIOLock()
     // Under `lock`: the answers posted and whether a drain is scheduled.
-    private var posted = AnswerQueue()
+    private var posted = MovingQueue<Answer>()
     private var scheduled = false
     /// The loop's own: what the drain works through (two buffers take turns, so neither allocates).
-    private var taken = AnswerQueue()
+    private var taken = MovingQueue<Answer>()
 
     init(loop: any EventLoop) {
         self.loop = loop
@@ -42,50 +43,50 @@ final class AnswerMailbox: @unchecked Sendable {
             swap(&posted, &taken)
             scheduled = false
         }
-        taken.drain { hop, reply, request in
-            hop.handler.value.answered(reply)
+        taken.drain { answer in
+            answer.hop.handler.value.answered(answer.reply)
             // Freed here, on the thread that allocated it (see `IncidentService.ingest`).
-            request?.drop()
+            answer.request?.drop()
         }
     }
 }
 
-/// The answers of a mailbox, moved in and out (an array's loop copied each answer out, a retain
-/// of the hop, the reply's ids and the request, then released them twice: once after the
-/// iteration, once when emptied).
-struct AnswerQueue: ~Copyable {
-    typealias Answer = (AnswerHop, IngestReply, IngestRequest?)
-    private var base: UnsafeMutablePointer<Answer>
-    private var capacity = 64
-    private var count = 0
+/// A first-in, first-out queue whose elements are moved in and moved out, never copied: the
+/// mailbox's answers. (An array's loop copied each answer out, a retain of the hop, the reply's
+/// ids and the request, then released them twice: once after the iteration, once when emptied.)
+struct MovingQueue<Element>: ~Copyable {
+    private var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    private(set) var count = 0
 
-    init() { base = .allocate(capacity: capacity) }
+    init(capacity: Int = 64) {
+        self.capacity = max(1, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
 
     deinit {
         base.deinitialize(count: count)
         base.deallocate()
     }
 
-    mutating func append(_ a: consuming Answer) {
+    mutating func append(_ element: consuming Element) {
         if count == capacity {
-            let grown = UnsafeMutablePointer<Answer>.allocate(capacity: capacity * 2)
+            let grown = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
             grown.moveInitialize(from: base, count: count)
             base.deallocate()
             base = grown
             capacity *= 2
         }
-        (base + count).initialize(to: a)
+        (base + count).initialize(to: element)
         count += 1
     }
 
-    /// Hands each answer to `body` in the order they came, and empties the queue.
-    mutating func drain(_ body: (AnswerHop, IngestReply, IngestRequest?) -> Void) {
+    /// Hands each element to `body` in the order they came, and empties the queue (its
+    /// capacity stays).
+    mutating func drain(_ body: (consuming Element) -> Void) {
         let n = count
         count = 0
-        for i in 0..<n {
-            let (hop, reply, request) = (base + i).move()
-            body(hop, reply, request)
-        }
+        for i in 0..<n { body((base + i).move()) }
     }
 }
 
