@@ -44,7 +44,7 @@ done
 snapshot() {
     for t in /proc/"$PID"/task/*; do
         local tid=${t##*/} name ticks
-        name=$(tr ' ' '_' < "$t/comm" 2>/dev/null) || continue
+        name=$(tr ' ' '_' 2>/dev/null < "$t/comm") || continue
         ticks=$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null) || continue
         switches=$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s + 0}' "$t/status" 2>/dev/null) || continue
         echo "$tid $name $ticks $switches"
