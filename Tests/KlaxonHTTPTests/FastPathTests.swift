@@ -255,8 +255,10 @@ func delta(_ before: [String: Int], _ after: [String: Int]) -> [String: Int] {
     }
 }
 
-/// HTTP/1.1 on the fast path: order, keep-alive, closing, framing, disconnects.
-@Suite struct FastPathConnectionTests {
+/// HTTP/1.1 on the fast path: order, keep-alive, closing, framing, disconnects. A connection
+/// that stops reading (as one handed to the codec did while `IngestWire` kept NIO's automatic
+/// read off) fails here after a minute instead of holding the test run.
+@Suite(.timeLimit(.minutes(1))) struct FastPathConnectionTests {
     static let alert = try! IngestRequest(fixture: "alertmanager/firing-gpu-memory.json")
     static let healthz = rawRequest("GET", "/healthz")
 

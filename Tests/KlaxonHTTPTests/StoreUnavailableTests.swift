@@ -8,7 +8,7 @@ import Testing
 
 /// A store whose sync failed answers every ingest with 503 `not_ready` (the sender retries) and
 /// is not ready, over the server `klaxon serve` runs (the fast path and the group committer).
-struct StoreUnavailableTests {
+@Suite(.timeLimit(.minutes(1))) struct StoreUnavailableTests {
     @Test func afterAFailedSyncIngestAndReadinessAnswer503() async throws {
         let h = try HTTPHarness()
         let f = try Fixture("alertmanager/firing-gpu-memory.json")
