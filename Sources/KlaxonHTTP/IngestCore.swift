@@ -123,8 +123,6 @@ struct IngestReply: Sendable {
 /// set up once per configuration rather than looked up per request.
 final class IngestEntry: Sendable {
     let integration: Integration
-    /// `integration.kind`: the token check reads it for every request and entry.
-    let kind: IntegrationKind
     /// Empty when the integration's secret is unset: then nothing matches it.
     let token: [UInt8]
     let bucket: TokenBucket
@@ -134,7 +132,6 @@ final class IngestEntry: Sendable {
 
     init(_ integration: Integration, bucket: TokenBucket) {
         self.integration = integration
-        kind = integration.kind
         self.token = Array((integration.token.value ?? "").utf8)
         self.bucket = bucket
         tally = IngestTally(integration.name)
@@ -287,7 +284,7 @@ final class IngestCore: Sendable {
     private func entry(kind: IntegrationKind, token: String) -> IngestEntry? {
         guard !token.isEmpty else { return nil }
         var found: IngestEntry? = nil
-        for e in entries() where e.kind == kind && !e.token.isEmpty {
+        for e in entries() where e.integration.kind == kind && !e.token.isEmpty {
             if constantTimeEqual(e.token, token) { found = e }
         }
         return found

@@ -70,8 +70,9 @@ final class IngestWire: ChannelDuplexHandler, RemovableChannelHandler {
         reply = context.channel.allocator.buffer(capacity: 256)
         // While this handler frames the requests, it asks for the reads itself, from here:
         // NIO's automatic read after each read went from the pipeline's tail through every
-        // handler of the codec and of Hummingbird to reach this one (about 14 retains and
-        // releases per request under `make bench`). `pass` turns the automatic read back on.
+        // handler of the codec and of Hummingbird to reach this one (16 retains and 16 releases
+        // per request under the `make bench` load, `bench/counts.sh`). `pass` turns the
+        // automatic read back on; `FastPathConnectionTests` fail without that.
         if let options = context.channel.syncOptions {
             try? options.setOption(ChannelOptions.autoRead, value: false)
             if context.channel.isActive { context.read() }
