@@ -108,27 +108,27 @@ public final class IncidentService: Sendable {
         if wake { wakeServices() }
     }
 
-    static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: String, batch: AlertBatch,
-                       prepared: [PreparedAlert], now: Date,
+    static func ingest(tx: any StoreTransaction, snapshot: Runtime.Snapshot, integration: String, contents: IngestRequest.Contents,
+                       now: Date,
                        logger: Logger) throws -> (ids: [String], opened: IncidentRecord?, wake: Bool) {
-        let key = IncidentRecord.key(integration: integration, groupKey: batch.groupKey)
+        let key = IncidentRecord.key(integration: integration, groupKey: contents.batch.groupKey)
         // Made only when an effect is written (a new alert for an open incident needs none):
         // it copies the transaction, the snapshot and the logger.
         lazy var writer = EffectWriter(snapshot: snapshot, tx: tx, now: now, logger: logger)
 
-        let alerts = batch.alerts
+        let alerts = contents.batch.alerts
         guard var incident = try tx.openIncident(key: key) else {
             // The firing alert of the highest severity leads (the first of them on a tie).
             var lead: Int?
             var firingCount = 0
             for i in alerts.indices where alerts[i].status == .firing {
                 firingCount += 1
-                if lead.map({ prepared[i].classification.severity > prepared[$0].classification.severity }) ?? true { lead = i }
+                if lead.map({ contents.prepared[i].classification.severity > contents.prepared[$0].classification.severity }) ?? true { lead = i }
             }
             guard let lead else { return ([], nil, false) }
             let number = try tx.nextIncidentNumber()
-            let c = prepared[lead].classification
-            let title = alerts[lead].summary.isEmpty ? (batch.title ?? batch.groupKey) : alerts[lead].summary
+            let c = contents.prepared[lead].classification
+            let title = alerts[lead].summary.isEmpty ? (contents.batch.title ?? contents.batch.groupKey) : alerts[lead].summary
             var inc = IncidentRecord(number: number, key: key, integration: integration, title: title,
                                      severity: c.severity, category: c.category, team: c.team,
                                      policy: c.policy, playbook: c.playbook, openedAt: now)
@@ -136,7 +136,7 @@ public final class IncidentService: Sendable {
             try tx.append(TimelineEntry(incident: number, at: now, kind: "incident.opened", actor: integration,
                                         message: "Opened as \(inc.severity) \(inc.category.rawValue) for team \(inc.team)" + (c.playbook.map { " by playbook \($0)" } ?? "") + ": \(title)"))
             for i in alerts.indices {
-                try tx.save(alerts[i], incident: number, severity: prepared[i].classification.severity, receivedAt: now, alertObject: prepared[i].object)
+                try tx.save(alerts[i], incident: number, severity: contents.prepared[i].classification.severity, receivedAt: now, alertObject: contents.prepared[i].object)
                 try tx.append(alertEntry(incident: number, at: now, actor: integration, status: alerts[i].status, summary: alerts[i].summary))
             }
             if let policy = writer.policy(for: inc) {
@@ -154,9 +154,9 @@ public final class IncidentService: Sendable {
             }
             try tx.save(inc)
             try writer.stakeholders(.opened, incident: inc)
-            if firingCount < alerts.count, !batch.groupFiring {
+            if firingCount < alerts.count, !contents.batch.groupFiring {
                 // Resolved alerts that came with the firing ones already count as resolved.
-                try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration, now: now, leftOut: batch.truncatedAlerts)
+                try resolveIfDone(&inc, tx: tx, writer: writer, actor: integration, now: now, leftOut: contents.batch.truncatedAlerts)
             }
             return ([inc.id], inc, true)
         }
@@ -165,7 +165,7 @@ public final class IncidentService: Sendable {
         var changed = false
         var highest = incident.severity
         for i in alerts.indices {
-            let severity = prepared[i].classification.severity
+            let severity = contents.prepared[i].classification.severity
             let status = alerts[i].status
             let existing = try tx.alert(of: incident.number, fingerprint: alerts[i].fingerprint)
             // A resolve may be sparse (generic and PagerDuty sources): keep what the alert said.
@@ -188,19 +188,19 @@ public final class IncidentService: Sendable {
             if let merged {
                 try tx.save(merged, incident: incident.number, severity: severity, receivedAt: now, alertObject: nil)
             } else {
-                try tx.save(alerts[i], incident: incident.number, severity: severity, receivedAt: now, alertObject: prepared[i].object)
+                try tx.save(alerts[i], incident: incident.number, severity: severity, receivedAt: now, alertObject: contents.prepared[i].object)
             }
             try tx.append(alertEntry(incident: incident.number, at: now, actor: integration, status: status, summary: alerts[i].summary,
                                      wasFiring: existing?.alert.status == .firing, acknowledged: incident.status == .acknowledged))
         }
         // Only a resolved alert can leave nothing firing, and not while the source says the
         // group still fires (its list may be truncated).
-        let mayResolve = !batch.groupFiring && batch.alerts.contains(where: { $0.status == .resolved })
+        let mayResolve = !contents.batch.groupFiring && contents.batch.alerts.contains(where: { $0.status == .resolved })
         guard changed else {
             // Nothing new about the alerts, but the group may have stopped firing since a
             // truncated notification kept the incident open.
             if mayResolve, try tx.firingAlertCount(of: incident.number) == 0 {
-                try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration, now: now, leftOut: batch.truncatedAlerts)
+                try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration, now: now, leftOut: contents.batch.truncatedAlerts)
                 return ([incident.id], nil, true)
             }
             return ([incident.id], nil, false)
@@ -223,7 +223,7 @@ public final class IncidentService: Sendable {
             wake = true
         }
         if mayResolve {
-            try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration, now: now, leftOut: batch.truncatedAlerts)
+            try resolveIfDone(&incident, tx: tx, writer: writer, actor: integration, now: now, leftOut: contents.batch.truncatedAlerts)
             wake = true
         }
         return ([incident.id], nil, wake)
@@ -527,7 +527,7 @@ public final class IngestRequest: CommitWork, @unchecked Sendable {
 
     func run(_ tx: any StoreTransaction) throws {
         guard let c = contents else { throw Dropped() }
-        result = try IncidentService.ingest(tx: tx, snapshot: snapshot, integration: integration, batch: c.batch, prepared: c.prepared,
+        result = try IncidentService.ingest(tx: tx, snapshot: snapshot, integration: integration, contents: c,
                                             now: now, logger: service.logger)
     }
 

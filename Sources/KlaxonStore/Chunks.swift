@@ -63,9 +63,13 @@ enum Chunks {
 
         /// An alert version as a ref (format 2).
         mutating func alert(fingerprint: String, firing: Bool, at ref: Ref) {
+            alert(fingerprint: WriterState.FingerprintKey(fingerprint), firing: firing, at: ref)
+        }
+
+        mutating func alert(fingerprint: WriterState.FingerprintKey, firing: Bool, at ref: Ref) {
             precondition(bytes[0] == Chunks.refFormat)
             bytes.append(firing ? 1 : 0)
-            Chunks.utf8(of: fingerprint) { put($0) }
+            fingerprint.withUTF8 { put($0) }
             put(ref)
             count += 1
         }

@@ -613,9 +613,10 @@ struct SQLiteTransaction: StoreTransaction {
         }
         if let writer {
             // The writer knows where its latest version is: one record read, or none for a new alert.
-            if let ref = writer.waitingRef(incident: incident, fingerprint: fingerprint) {
+            let key = WriterState.FingerprintKey(fingerprint)
+            if let ref = writer.waitingRef(incident: incident, fingerprint: key) {
                 body = try blobs().alert(ref).body
-            } else if let at = try writer.movedAlert(db, incident: incident, fingerprint: fingerprint) {
+            } else if let at = try writer.movedAlert(db, incident: incident, fingerprint: key) {
                 var record: Chunks.AlertRecord?
                 try rows(db, "SELECT data FROM alert_chunks WHERE id = ?", { h in sqlite3_bind_int64(h, 1, at.chunk) }) { h in
                     record = try Chunks.alert(columnBlob(h, 0), fingerprint: fingerprint)
@@ -623,7 +624,7 @@ struct SQLiteTransaction: StoreTransaction {
                 guard record != nil else { throw Chunks.corrupt("alert") }
                 body = try resolve(record)
             } else {
-                writer.lookedUpNothing(incident: incident, fingerprint: fingerprint)
+                writer.lookedUpNothing(incident: incident, fingerprint: key)
             }
         } else {
             try waitingInLog(of: incident) { r in

@@ -32,7 +32,42 @@ import KlaxonEngine
 /// `@exclusivity(unchecked)`, without the run-time checks of every access (about 1% of the
 /// writer's time under `make bench`).
 final class WriterState: @unchecked Sendable {
-    struct AlertKey: Hashable { let incident: Int; let fingerprint: String }
+    /// An alert's fingerprint as the writer's tables hold it: Alertmanager's (16 lowercase hex
+    /// digits) by its 64-bit value, any other as its string. Each string is read once, where
+    /// it comes in: as a key it was a retain and a release at every copy and a hash and a compare
+    /// of its bytes at every lookup (about a tenth of the writer's time under `make bench`).
+    enum FingerprintKey: Hashable {
+        case hex(UInt64)
+        case text(String)
+
+        init(_ fingerprint: String) {
+            if let v = Moved.hexValue(fingerprint) { self = .hex(v) } else { self = .text(fingerprint) }
+        }
+
+        /// The fingerprint's UTF-8 (a hex one's written on the stack).
+        func withUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            switch self {
+            case .text(let s):
+                return Chunks.utf8(of: s, body)
+            case .hex(let v):
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf in
+                    let digits: StaticString = "0123456789abcdef"
+                    for i in 0..<16 { buf[i] = digits.utf8Start[Int((v >> UInt64(60 - 4 * i)) & 0xF)] }
+                    return body(UnsafeBufferPointer(buf))
+                }
+            }
+        }
+
+        var string: String { withUTF8 { String(decoding: $0, as: UTF8.self) } }
+
+        func hash(into hasher: inout Hasher) {
+            switch self {
+            case .hex(let v): hasher.combine(v)
+            case .text(let s): hasher.combine(s)
+            }
+        }
+    }
+    struct AlertKey: Hashable { let incident: Int; let fingerprint: FingerprintKey }
     /// A waiting alert: where its latest version is in the log, whether it fires, and whether
     /// the version it replaced in the chunks fired.
     struct InboxAlert { var ref: Chunks.Ref; var firing: Bool; var firingMoved: Bool }
@@ -62,16 +97,22 @@ final class WriterState: @unchecked Sendable {
             return v
         }
 
-        subscript(fingerprint: String) -> Entry? {
-            if let v = Self.hexValue(fingerprint) { return hex[v] }
-            return text[fingerprint]
+        subscript(fingerprint: FingerprintKey) -> Entry? {
+            switch fingerprint {
+            case .hex(let v): return hex[v]
+            case .text(let s): return text[s]
+            }
         }
 
         /// Notes the alert's latest version; true when the incident had none of it before.
         @discardableResult
-        func set(_ fingerprint: String, chunk: Int64, firing: Bool) -> Bool {
+        func set(_ fingerprint: FingerprintKey, chunk: Int64, firing: Bool) -> Bool {
             let entry = Entry(chunk: chunk, firing: firing)
-            let old = Self.hexValue(fingerprint).map { hex.updateValue(entry, forKey: $0) } ?? text.updateValue(entry, forKey: fingerprint)
+            let old: Entry?
+            switch fingerprint {
+            case .hex(let v): old = hex.updateValue(entry, forKey: v)
+            case .text(let s): old = text.updateValue(entry, forKey: s)
+            }
             self.firing += (firing ? 1 : 0) - (old?.firing == true ? 1 : 0)
             return old == nil
         }
@@ -81,7 +122,7 @@ final class WriterState: @unchecked Sendable {
     /// took three lookups of the incident).
     final class Waiting {
         /// Its waiting alerts, in the order they first came (each one's latest version is in `inbox`).
-        var fingerprints: [String] = []
+        var fingerprints: [FingerprintKey] = []
         var timeline: [Chunks.Ref] = []
         /// The log row of its oldest waiting record.
         var oldest: Int64 = .max
@@ -141,7 +182,7 @@ final class WriterState: @unchecked Sendable {
         try rows(db, "SELECT id, data FROM alert_chunks WHERE incident = ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, Int64(incident)) }) { h in
             let chunk = sqlite3_column_int64(h, 0)
             try Chunks.alerts(columnBlob(h, 1), body: false) { a in
-                m.set(a.fingerprint, chunk: chunk, firing: a.firing)
+                m.set(FingerprintKey(a.fingerprint), chunk: chunk, firing: a.firing)
             }
         }
         moved[incident] = m
@@ -151,7 +192,7 @@ final class WriterState: @unchecked Sendable {
 
     /// The chunk holding the latest filed version of the alert, and whether it fires; nil when
     /// none of the incident's chunks has it.
-    func movedAlert(_ db: Database, incident: Int, fingerprint: String) throws -> Moved.Entry? {
+    func movedAlert(_ db: Database, incident: Int, fingerprint: FingerprintKey) throws -> Moved.Entry? {
         try movedAlerts(db, incident)[fingerprint]
     }
 
@@ -257,8 +298,8 @@ final class WriterState: @unchecked Sendable {
                 w.noteRecord(in: log)
                 if r.isAlert {
                     let (fp, firing) = try IngestLog.alertHead(r.bytes)
-                    let key = AlertKey(incident: r.incident, fingerprint: fp)
-                    if found[key] == nil { w.fingerprints.append(fp) }
+                    let key = AlertKey(incident: r.incident, fingerprint: FingerprintKey(fp))
+                    if found[key] == nil { w.fingerprints.append(key.fingerprint) }
                     found[key] = InboxAlert(ref: r.ref, firing: firing, firingMoved: false)
                 } else {
                     w.timeline.append(r.ref)
@@ -294,7 +335,7 @@ final class WriterState: @unchecked Sendable {
             // Kept up if known (else read from the chunks, this filing's included, on first use).
             let known = moved[incident]
             var chunk = Chunks.Writer()
-            var inChunk: [(String, Bool)] = []
+            var inChunk: [(FingerprintKey, Bool)] = []
             func flush() throws {
                 guard chunk.count > 0 else { return }
                 try run(db, "INSERT INTO alert_chunks (incident, data) VALUES (?, ?)") { h in
@@ -383,7 +424,7 @@ final class WriterState: @unchecked Sendable {
     }
 
     /// Where the alert's latest version waits in the log, if it does.
-    func waitingRef(incident: Int, fingerprint: String) -> Chunks.Ref? {
+    func waitingRef(incident: Int, fingerprint: FingerprintKey) -> Chunks.Ref? {
         inbox?[AlertKey(incident: incident, fingerprint: fingerprint)]?.ref
     }
 
@@ -397,13 +438,13 @@ final class WriterState: @unchecked Sendable {
     @exclusivity(unchecked) private var knownNew: AlertKey?
 
     /// Notes that the lookup of this alert found nothing.
-    func lookedUpNothing(incident: Int, fingerprint: String) {
+    func lookedUpNothing(incident: Int, fingerprint: FingerprintKey) {
         knownNew = AlertKey(incident: incident, fingerprint: fingerprint)
     }
 
     /// Saves an alert version: `body` appends its stored JSON to the bytes it is given.
     func save(_ db: Database, incident: Int, fingerprint: String, firing: Bool, body: (inout [UInt8]) -> Void) throws {
-        let key = AlertKey(incident: incident, fingerprint: fingerprint)
+        let key = AlertKey(incident: incident, fingerprint: FingerprintKey(fingerprint))
         let isKnownNew = knownNew == key
         knownNew = nil
         scratch.removeAll(keepingCapacity: true)

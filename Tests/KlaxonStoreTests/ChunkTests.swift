@@ -298,8 +298,17 @@ struct ChunkTests {
         for notHex in ["00000000000000AB", "00000000000000a", "000000000000000ab", "00000000000000ag", "", "0x000000000000ab", "٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠"] {
             #expect(WriterState.Moved.hexValue(notHex) == nil, "\(notHex)")
         }
+        typealias Key = WriterState.FingerprintKey
+        // One form per fingerprint: Alertmanager's by value, any other as its string, and each
+        // written back exactly as it came.
+        #expect(Key("00000000000000ab") == .hex(0xab))
+        #expect(Key("00000000000000AB") == .text("00000000000000AB"))
+        for fp in ["00000000000000ab", "0123456789abcdef", "ffffffffffffffff", "0000000000000000", "00000000000000AB", "ab", "", "ü-fingerprint"] {
+            #expect(Key(fp).string == fp)
+            #expect(Key(fp).withUTF8 { Array($0) } == Array(fp.utf8))
+        }
         let m = WriterState.Moved()
-        let keys = ["00000000000000ab", "00000000000000AB", "ab", "171", "0000000000000171"]
+        let keys = ["00000000000000ab", "00000000000000AB", "ab", "171", "0000000000000171"].map(Key.init)
         for (i, k) in keys.enumerated() {
             let new = m.set(k, chunk: Int64(i), firing: i % 2 == 0)
             #expect(new)
@@ -308,11 +317,17 @@ struct ChunkTests {
         for (i, k) in keys.enumerated() { #expect(m[k]?.chunk == Int64(i) && m[k]?.firing == (i % 2 == 0)) }
         #expect(m.firing == 3)
         // A later version replaces the earlier one and keeps the count of firing alerts right.
-        let again = [m.set("00000000000000ab", chunk: 9, firing: false), m.set("ab", chunk: 9, firing: false), m.set("00000000000000AB", chunk: 9, firing: true)]
+        let again = [m.set(Key("00000000000000ab"), chunk: 9, firing: false), m.set(Key("ab"), chunk: 9, firing: false), m.set(Key("00000000000000AB"), chunk: 9, firing: true)]
         #expect(again == [false, false, false])
         #expect(m.firing == 2)
         #expect(m.count == keys.count)
-        #expect(m["00000000000000cd"] == nil && m["cd"] == nil)
+        #expect(m[Key("00000000000000cd")] == nil && m[Key("cd")] == nil)
+        // In the writer's tables the two forms of one value never meet.
+        var table: [WriterState.AlertKey: Int] = [:]
+        for (i, k) in keys.enumerated() { table[WriterState.AlertKey(incident: 1, fingerprint: k)] = i }
+        table[WriterState.AlertKey(incident: 2, fingerprint: Key("00000000000000ab"))] = 99
+        #expect(table.count == keys.count + 1)
+        for (i, k) in keys.enumerated() { #expect(table[WriterState.AlertKey(incident: 1, fingerprint: k)] == i) }
     }
 
     /// One incident's move of more alerts than a chunk holds makes several chunks; every lookup,
