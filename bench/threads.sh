@@ -6,7 +6,7 @@
 # Starts the release binary (default: .build-bench's, built by `make bench`) on the bench
 # configuration, sends ALERTS (100000) alerts with bench/alerts.lua, and prints, for each thread
 # name (NIO event loops, the writer, the syncer, ...), its CPU in microseconds per alert, plus the
-# rate, wrk's latency and the ingest metrics. Environment: THREADS (2), CONNECTIONS (256, as `make bench`).
+# rate, wrk's latency and the ingest metrics. Environment: THREADS (2), CONNECTIONS (256; `make bench` takes 256 or 512, see bench/bench.sh).
 # PERF_OUT=FILE also records a `perf record -g` profile of the server during the load into FILE
 # (read it with `perf report -i FILE --no-children`); PERF_ARGS replaces `-F 1999 -g` (e.g.
 # `-F 499 --call-graph dwarf,16384` for whole Swift call chains). PERF_STAT_EVENTS=LIST counts
