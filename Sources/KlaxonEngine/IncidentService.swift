@@ -137,7 +137,8 @@ public final class IncidentService: Sendable {
                                         message: "Opened as \(inc.severity) \(inc.category.rawValue) for team \(inc.team)" + (c.playbook.map { " by playbook \($0)" } ?? "") + ": \(title)"))
             for i in alerts.indices {
                 try tx.save(alerts[i], incident: number, severity: contents.prepared[i].classification.severity, receivedAt: now, alertObject: contents.prepared[i].object)
-                try tx.append(alertEntry(incident: number, at: now, actor: integration, status: alerts[i].status, summary: alerts[i].summary))
+                try tx.appendAlertEntry(incident: number, at: now, actor: integration, status: alerts[i].status, summary: alerts[i].summary,
+                                        wasFiring: false, acknowledged: false)
             }
             if let policy = writer.policy(for: inc) {
                 let urgency = snapshot.config.settings.urgency.urgency(for: inc.severity)
@@ -190,8 +191,8 @@ public final class IncidentService: Sendable {
             } else {
                 try tx.save(alerts[i], incident: incident.number, severity: severity, receivedAt: now, alertObject: contents.prepared[i].object)
             }
-            try tx.append(alertEntry(incident: incident.number, at: now, actor: integration, status: status, summary: alerts[i].summary,
-                                     wasFiring: existing?.alert.status == .firing, acknowledged: incident.status == .acknowledged))
+            try tx.appendAlertEntry(incident: incident.number, at: now, actor: integration, status: status, summary: alerts[i].summary,
+                                    wasFiring: existing?.alert.status == .firing, acknowledged: incident.status == .acknowledged)
         }
         // Only a resolved alert can leave nothing firing, and not while the source says the
         // group still fires (its list may be truncated).
@@ -232,26 +233,28 @@ public final class IncidentService: Sendable {
     /// The timeline entry for an alert that came in: `alert.firing` ("Firing: ", or "Updated: " when
     /// it was firing already; an acknowledged incident pages nobody, which it says) or
     /// `alert.resolved` ("Resolved: "), followed by the alert's summary.
-    static func alertEntry(incident: Int, at now: Date, actor: String, status: AlertStatus, summary: String,
-                           wasFiring: Bool = false, acknowledged: Bool = false) -> TimelineEntry {
-        // Appended into one string of the right size (`+` made one string and then grew it:
-        // two allocations per alert on the writer thread under `make bench`).
-        let prefix: String
-        let suffix: String
+    public static func alertEntry(incident: Int, at now: Date, actor: String, status: AlertStatus, summary: String,
+                                  wasFiring: Bool = false, acknowledged: Bool = false) -> TimelineEntry {
+        let parts = alertEntryParts(status: status, wasFiring: wasFiring, acknowledged: acknowledged)
+        // Appended into one string of the right size (`+` made one string and then grew it).
+        var message = ""
+        message.reserveCapacity(parts.prefix.utf8CodeUnitCount + summary.utf8.count + parts.suffix.utf8CodeUnitCount)
+        message += parts.prefix.description
+        message += summary
+        message += parts.suffix.description
+        return TimelineEntry(incident: incident, at: now, kind: parts.kind.description, actor: actor, message: message)
+    }
+
+    /// The parts of that entry other than the alert's summary: its kind, and the words before
+    /// and after the summary in its message.
+    public static func alertEntryParts(status: AlertStatus, wasFiring: Bool, acknowledged: Bool)
+        -> (kind: StaticString, prefix: StaticString, suffix: StaticString) {
         switch status {
         case .firing:
-            prefix = wasFiring ? "Updated: " : "Firing: "
-            suffix = acknowledged ? " (incident acknowledged: nobody paged)" : ""
+            return ("alert.firing", wasFiring ? "Updated: " : "Firing: ", acknowledged ? " (incident acknowledged: nobody paged)" : "")
         case .resolved:
-            prefix = "Resolved: "
-            suffix = ""
+            return ("alert.resolved", "Resolved: ", "")
         }
-        var message = ""
-        message.reserveCapacity(prefix.utf8.count + summary.utf8.count + suffix.utf8.count)
-        message += prefix
-        message += summary
-        message += suffix
-        return TimelineEntry(incident: incident, at: now, kind: status == .firing ? "alert.firing" : "alert.resolved", actor: actor, message: message)
     }
 
     /// Resolves the incident when every one of its alerts is resolved.

@@ -25,6 +25,10 @@ public protocol StoreTransaction {
     /// and tables, and releases them after).
     func save(_ alert: Alert, incident: Int, severity: Severity, receivedAt: Date, alertObject: [UInt8]?) throws
     func append(_ entry: TimelineEntry) throws
+    /// Appends the timeline entry of an alert that came in, the one `IncidentService.alertEntry`
+    /// makes (a store may write it from its parts, without making the entry and its message).
+    func appendAlertEntry(incident: Int, at: Date, actor: String, status: AlertStatus, summary: String,
+                          wasFiring: Bool, acknowledged: Bool) throws
     func timeline(of incident: Int) throws -> [TimelineEntry]
     @discardableResult func schedule(_ timer: TimerRecord) throws -> Int64
     func cancelTimers(incident: Int, kind: TimerKind?) throws
@@ -42,6 +46,12 @@ public protocol StoreTransaction {
 extension StoreTransaction {
     /// Inserts or updates by (incident, fingerprint), its JSON written here.
     public func save(_ alert: StoredAlert) throws { try save(alert, alertObject: nil) }
+
+    public func appendAlertEntry(incident: Int, at: Date, actor: String, status: AlertStatus, summary: String,
+                                 wasFiring: Bool, acknowledged: Bool) throws {
+        try append(IncidentService.alertEntry(incident: incident, at: at, actor: actor, status: status, summary: summary,
+                                              wasFiring: wasFiring, acknowledged: acknowledged))
+    }
 }
 
 /// The store can no longer make writes durable (a sync of its log failed), so it takes no more

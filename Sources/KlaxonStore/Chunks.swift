@@ -153,6 +153,26 @@ enum Chunks {
         put(message, into: &bytes)
     }
 
+    /// The same with the kind and the message's first and last pieces static (what
+    /// `put(at:kind:actor:message:into:)` writes for the joined message, byte for byte).
+    static func put(at: Double, kind: StaticString, actor: String, message prefix: StaticString, _ middle: String, _ suffix: StaticString,
+                    into bytes: inout [UInt8]) {
+        var bits = at.bitPattern.littleEndian
+        withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
+        varint(UInt64(kind.utf8CodeUnitCount), into: &bytes)
+        bytes.append(contentsOf: UnsafeBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount))
+        utf8(of: actor) { a in
+            varint(UInt64(a.count) + 1, into: &bytes)
+            bytes.append(contentsOf: a)
+        }
+        utf8(of: middle) { m in
+            varint(UInt64(prefix.utf8CodeUnitCount + m.count + suffix.utf8CodeUnitCount), into: &bytes)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+            bytes.append(contentsOf: m)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount))
+        }
+    }
+
     // MARK: reading
 
     /// Thrown for a blob that is not a chunk this release wrote (a damaged file).

@@ -48,6 +48,17 @@ enum IngestLog {
         appendEntry(into: &bytes, incident: incident, at: entry.at, kind: entry.kind, actor: entry.actor, message: entry.message)
     }
 
+    /// The same from the entry's parts, its message in three pieces.
+    static func appendEntry(into bytes: inout [UInt8], incident: Int, at: Double, kind: StaticString, actor: String,
+                            message prefix: StaticString, _ middle: String, _ suffix: StaticString) -> (offset: Int, length: Int) {
+        if bytes.isEmpty { bytes.append(format) }
+        let start = bytes.count
+        bytes.append(entryTag)
+        Chunks.varint(UInt64(incident), into: &bytes)
+        Chunks.put(at: at, kind: kind, actor: actor, message: prefix, middle, suffix, into: &bytes)
+        return (start, bytes.count - start)
+    }
+
     /// The same from the entry's fields.
     static func appendEntry(into bytes: inout [UInt8], incident: Int, at: Double, kind: String, actor: String?, message: String) -> (offset: Int, length: Int) {
         if bytes.isEmpty { bytes.append(format) }

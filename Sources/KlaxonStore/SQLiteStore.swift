@@ -687,6 +687,14 @@ struct SQLiteTransaction: StoreTransaction {
         writer.append(e)
     }
 
+    func appendAlertEntry(incident: Int, at: Date, actor: String, status: AlertStatus, summary: String,
+                          wasFiring: Bool, acknowledged: Bool) throws {
+        guard let writer else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "timeline entries are written in write transactions only") }
+        let parts = IncidentService.alertEntryParts(status: status, wasFiring: wasFiring, acknowledged: acknowledged)
+        writer.appendEntry(incident: incident, at: at.timeIntervalSince1970, kind: parts.kind, actor: actor,
+                           message: parts.prefix, summary, parts.suffix)
+    }
+
     func timeline(of incident: Int) throws -> [TimelineEntry] {
         // Everything in the chunks is older than everything still waiting in the log.
         var out: [TimelineEntry] = []

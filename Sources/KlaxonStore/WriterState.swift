@@ -477,6 +477,18 @@ final class WriterState: @unchecked Sendable {
         waitingRecords += 1
     }
 
+    /// The same from an entry's parts, its message in three pieces (the ingest path's entry for
+    /// each alert: no entry and no message string made on the writer thread).
+    func appendEntry(incident: Int, at: Double, kind: StaticString, actor: String, message prefix: StaticString, _ middle: String, _ suffix: StaticString) {
+        let (offset, length) = IngestLog.appendEntry(into: &pending, incident: incident, at: at, kind: kind, actor: actor,
+                                                     message: prefix, middle, suffix)
+        let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
+        let w = waitingList(of: incident)
+        w.timeline.append(ref)
+        w.noteRecord(in: nextLog)
+        waitingRecords += 1
+    }
+
     /// The incident's waiting records, made empty when it has none.
     @inline(__always) private func waitingList(of incident: Int) -> Waiting {
         if let w = waiting[incident] { return w }

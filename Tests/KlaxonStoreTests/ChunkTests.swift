@@ -238,6 +238,48 @@ struct ChunkTests {
         #expect(try await store.read { tx in try tx.alerts(of: 2).map(\.alert.summary) } == ["a2-2"])
     }
 
+    /// The ingest path writes each alert's timeline entry from its parts; the record must be
+    /// byte for byte the one of the joined entry, and read back the same, waiting or filed.
+    @Test func anAlertEntryFromItsPartsIsTheJoinedEntry() async throws {
+        let t0 = self.t0
+        let summaries = ["", "bench alert i1-1", "ünïcödé ✓ \u{1F6A8}", String(repeating: "x", count: 300)]
+        let cases: [(AlertStatus, Bool, Bool, String)] = [AlertStatus.firing, .resolved].flatMap { status in
+            [false, true].flatMap { wasFiring in [false, true].flatMap { acknowledged in summaries.map { (status, wasFiring, acknowledged, $0) } } }
+        }
+        for (status, wasFiring, acknowledged, summary) in cases {
+            let joined = IncidentService.alertEntry(incident: 7, at: t0, actor: "am", status: status, summary: summary,
+                                                    wasFiring: wasFiring, acknowledged: acknowledged)
+            let parts = IncidentService.alertEntryParts(status: status, wasFiring: wasFiring, acknowledged: acknowledged)
+            var a: [UInt8] = [], b: [UInt8] = []
+            _ = IngestLog.appendEntry(into: &a, incident: 7, at: t0.timeIntervalSince1970, kind: joined.kind, actor: joined.actor, message: joined.message)
+            _ = IngestLog.appendEntry(into: &b, incident: 7, at: t0.timeIntervalSince1970, kind: parts.kind, actor: "am",
+                                      message: parts.prefix, summary, parts.suffix)
+            #expect(a == b, "\(status) \(wasFiring) \(acknowledged) \(summary)")
+        }
+        // Through a store: incident 1 from the parts, incident 2 joined; waiting, then filed.
+        let db = TempDB()
+        let store = try SQLiteStore(path: db.path, inboxLimit: 1000)
+        try await store.write { tx in
+            for n in 1...2 {
+                try tx.save(IncidentRecord(number: n, key: "k\(n)", integration: "x", title: "t", severity: .p2, category: .other,
+                                           team: "ml-platform", policy: nil, playbook: nil, openedAt: t0))
+            }
+            for (status, wasFiring, acknowledged, summary) in cases {
+                try tx.appendAlertEntry(incident: 1, at: t0, actor: "am", status: status, summary: summary, wasFiring: wasFiring, acknowledged: acknowledged)
+                try tx.append(IncidentService.alertEntry(incident: 2, at: t0, actor: "am", status: status, summary: summary,
+                                                         wasFiring: wasFiring, acknowledged: acknowledged))
+            }
+        }
+        for filed in [false, true] {
+            if filed { try await store.mergeInbox() }
+            let (one, two) = try await store.read { tx in (try tx.timeline(of: 1), try tx.timeline(of: 2)) }
+            #expect(one.count == cases.count)
+            #expect(one.map { [$0.kind, $0.actor ?? "-", $0.message] } == two.map { [$0.kind, $0.actor ?? "-", $0.message] })
+            #expect(one.map(\.at) == two.map(\.at))
+            #expect(one.first?.message == "Firing: " && one.last?.message == "Resolved: " + summaries.last!)
+        }
+    }
+
     /// A log row damaged on disk (or a ref that does not fit it) makes the reads that need it
     /// fail with SQLITE_CORRUPT, never a crash; records in other rows read as before.
     @Test func aDamagedLogRowIsAnErrorNotACrash() async throws {
