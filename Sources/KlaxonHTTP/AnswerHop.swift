@@ -30,7 +30,7 @@ final class AnswerMailbox: @unchecked Sendable {
     func post(_ hop: AnswerHop, _ reply: consuming IngestReply, _ request: consuming IngestRequest?) {
         // Locked by hand: a closure would capture the answer and copy it into the queue.
         lock.lock()
-        posted.append((hop, reply, request))
+        posted.append((hop, consume reply, consume request))
         let schedule = !scheduled
         scheduled = true
         lock.unlock()
