@@ -270,6 +270,7 @@ if [ -z "$CONNECTIONS" ]; then
         bench_alertmanager
         sed -i "\$s/\$/ $c/" "$RESULTS"
     done
+    [ -s "$RESULTS" ] || die "BENCH_CONNECTION_CHOICES names no connection count"
     CONNECTIONS=$(awk -v t="$AM_P99_TARGET_MS" '{ d = $4 / 1000 - t; if (d < 0) d = -d; if (best == "" || d < bestd) { best = $11; bestd = d } } END { print best }' "$RESULTS")
     CHOSEN=$(awk '{ printf "%s%d connections: %.0f ms", (NR > 1 ? "; " : ""), $11, $4 / 1000 }' "$RESULTS")
     say "Alertmanager's p99 at $CHOSEN; the rounds use $CONNECTIONS (nearest ${AM_P99_TARGET_MS} ms)"

@@ -139,17 +139,9 @@ enum Chunks {
 
     /// The same from the fields (the writer writes a `TimelineEntry`'s without copying them into a record).
     static func put(at: Double, kind: String, actor: String?, message: String, into bytes: inout [UInt8]) {
-        var bits = at.bitPattern.littleEndian
-        withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
+        put(at: at, into: &bytes)
         put(kind, into: &bytes)
-        if let actor {
-            utf8(of: actor) { a in
-                varint(UInt64(a.count) + 1, into: &bytes)
-                bytes.append(contentsOf: a)
-            }
-        } else {
-            varint(0, into: &bytes)
-        }
+        put(actor: actor, into: &bytes)
         put(message, into: &bytes)
     }
 
@@ -157,19 +149,30 @@ enum Chunks {
     /// `put(at:kind:actor:message:into:)` writes for the joined message, byte for byte).
     static func put(at: Double, kind: StaticString, actor: String, message prefix: StaticString, _ middle: String, _ suffix: StaticString,
                     into bytes: inout [UInt8]) {
-        var bits = at.bitPattern.littleEndian
-        withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
+        put(at: at, into: &bytes)
         varint(UInt64(kind.utf8CodeUnitCount), into: &bytes)
         bytes.append(contentsOf: UnsafeBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount))
-        utf8(of: actor) { a in
-            varint(UInt64(a.count) + 1, into: &bytes)
-            bytes.append(contentsOf: a)
-        }
+        put(actor: actor, into: &bytes)
         utf8(of: middle) { m in
             varint(UInt64(prefix.utf8CodeUnitCount + m.count + suffix.utf8CodeUnitCount), into: &bytes)
             bytes.append(contentsOf: UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
             bytes.append(contentsOf: m)
             bytes.append(contentsOf: UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount))
+        }
+    }
+
+    /// An entry's time: its bits, little-endian.
+    @inline(__always) private static func put(at: Double, into bytes: inout [UInt8]) {
+        var bits = at.bitPattern.littleEndian
+        withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
+    }
+
+    /// An entry's actor: its length plus one, then its bytes; 0 for none.
+    @inline(__always) private static func put(actor: String?, into bytes: inout [UInt8]) {
+        guard let actor else { return varint(0, into: &bytes) }
+        utf8(of: actor) { a in
+            varint(UInt64(a.count) + 1, into: &bytes)
+            bytes.append(contentsOf: a)
         }
     }
 

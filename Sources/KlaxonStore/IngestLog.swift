@@ -51,21 +51,22 @@ enum IngestLog {
     /// The same from the entry's parts, its message in three pieces.
     static func appendEntry(into bytes: inout [UInt8], incident: Int, at: Double, kind: StaticString, actor: String,
                             message prefix: StaticString, _ middle: String, _ suffix: StaticString) -> (offset: Int, length: Int) {
-        if bytes.isEmpty { bytes.append(format) }
-        let start = bytes.count
-        bytes.append(entryTag)
-        Chunks.varint(UInt64(incident), into: &bytes)
-        Chunks.put(at: at, kind: kind, actor: actor, message: prefix, middle, suffix, into: &bytes)
-        return (start, bytes.count - start)
+        appendEntry(into: &bytes, incident: incident) { Chunks.put(at: at, kind: kind, actor: actor, message: prefix, middle, suffix, into: &$0) }
     }
 
     /// The same from the entry's fields.
     static func appendEntry(into bytes: inout [UInt8], incident: Int, at: Double, kind: String, actor: String?, message: String) -> (offset: Int, length: Int) {
+        appendEntry(into: &bytes, incident: incident) { Chunks.put(at: at, kind: kind, actor: actor, message: message, into: &$0) }
+    }
+
+    /// A timeline record's head (its tag and incident), then its fields as `fields` writes them.
+    @inline(__always) private static func appendEntry(into bytes: inout [UInt8], incident: Int,
+                                                      _ fields: (inout [UInt8]) -> Void) -> (offset: Int, length: Int) {
         if bytes.isEmpty { bytes.append(format) }
         let start = bytes.count
         bytes.append(entryTag)
         Chunks.varint(UInt64(incident), into: &bytes)
-        Chunks.put(at: at, kind: kind, actor: actor, message: message, into: &bytes)
+        fields(&bytes)
         return (start, bytes.count - start)
     }
 

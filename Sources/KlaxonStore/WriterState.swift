@@ -59,8 +59,6 @@ final class WriterState: @unchecked Sendable {
             }
         }
 
-        var string: String { withUTF8 { String(decoding: $0, as: UTF8.self) } }
-
         func hash(into hasher: inout Hasher) {
             switch self {
             case .hex(let v): hasher.combine(v)
@@ -471,11 +469,7 @@ final class WriterState: @unchecked Sendable {
     func append(_ e: TimelineEntry) {
         let (offset, length) = IngestLog.appendEntry(into: &pending, incident: e.incident, at: e.at.timeIntervalSince1970,
                                                      kind: e.kind, actor: e.actor, message: e.message)
-        let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
-        let w = waitingList(of: e.incident)
-        w.timeline.append(ref)
-        w.noteRecord(in: nextLog)
-        waitingRecords += 1
+        entryWaits(incident: e.incident, offset: offset, length: length)
     }
 
     /// The same from an entry's parts, its message in three pieces (the ingest path's entry for
@@ -483,9 +477,13 @@ final class WriterState: @unchecked Sendable {
     func appendEntry(incident: Int, at: Double, kind: StaticString, actor: String, message prefix: StaticString, _ middle: String, _ suffix: StaticString) {
         let (offset, length) = IngestLog.appendEntry(into: &pending, incident: incident, at: at, kind: kind, actor: actor,
                                                      message: prefix, middle, suffix)
-        let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
+        entryWaits(incident: incident, offset: offset, length: length)
+    }
+
+    /// Notes a timeline record just put in `pending` among the incident's waiting records.
+    @inline(__always) private func entryWaits(incident: Int, offset: Int, length: Int) {
         let w = waitingList(of: incident)
-        w.timeline.append(ref)
+        w.timeline.append(Chunks.Ref(log: nextLog, offset: offset, length: length))
         w.noteRecord(in: nextLog)
         waitingRecords += 1
     }
