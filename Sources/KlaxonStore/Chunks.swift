@@ -62,10 +62,6 @@ enum Chunks {
         init(format: UInt8 = Chunks.refFormat) { bytes = [format] }
 
         /// An alert version as a ref (format 2).
-        mutating func alert(fingerprint: String, firing: Bool, at ref: Ref) {
-            alert(fingerprint: WriterState.FingerprintKey(fingerprint), firing: firing, at: ref)
-        }
-
         mutating func alert(fingerprint: WriterState.FingerprintKey, firing: Bool, at ref: Ref) {
             precondition(bytes[0] == Chunks.refFormat)
             bytes.append(firing ? 1 : 0)

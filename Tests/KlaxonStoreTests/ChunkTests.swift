@@ -526,3 +526,10 @@ struct MigrationV7Tests {
         }
     }
 }
+
+extension Chunks.Writer {
+    /// An alert version as a ref, its fingerprint given as the text sources send.
+    mutating func alert(fingerprint: String, firing: Bool, at ref: Chunks.Ref) {
+        alert(fingerprint: WriterState.FingerprintKey(fingerprint), firing: firing, at: ref)
+    }
+}
