@@ -119,24 +119,71 @@ final class WriterState: @unchecked Sendable {
     /// One incident's records waiting in the log (not filed yet). A class: a save or a timeline
     /// entry finds it with one lookup and changes it in place (as a struct in the table, each
     /// took three lookups of the incident).
+    ///
+    /// Its waiting alerts are kept here, by fingerprint, not in one table for every incident: a
+    /// lookup hashes the fingerprint alone (not the incident with it), and filing the incident
+    /// drops its table at once instead of removing its alerts one by one (`bench/threads.sh`
+    /// profiles under the `make bench` load: about 6% of the writer's time went to hashing the
+    /// pair and to those removals).
     final class Waiting {
-        /// Its waiting alerts, in the order they first came (each one's latest version is in `inbox`).
+        /// Its waiting alerts, in the order they first came (each one's latest version is in
+        /// `self[fingerprint]`).
         var fingerprints: [FingerprintKey] = []
         var timeline: [Chunks.Ref] = []
         /// The log row of its oldest waiting record.
         var oldest: Int64 = .max
+        /// Its waiting alerts that fire, minus the versions they replaced in the chunks that fired.
+        var firingDelta = 0
+        /// Alertmanager's fingerprints by value (as in `Moved`), others as they are.
+        private var hex: [UInt64: InboxAlert] = [:]
+        private var text: [String: InboxAlert] = [:]
         var count: Int { fingerprints.count + timeline.count }
 
         /// Notes a record in log row `log`.
         @inline(__always) func noteRecord(in log: Int64) { if log < oldest { oldest = log } }
+
+        /// Empty again, its tables' room kept (an incident's records are filed together, and its
+        /// tables grew step by step to hold them: a table made anew for each incident took one more
+        /// allocation per alert on the writer).
+        func clear() {
+            fingerprints.removeAll(keepingCapacity: true)
+            timeline.removeAll(keepingCapacity: true)
+            oldest = .max
+            firingDelta = 0
+            hex.removeAll(keepingCapacity: true)
+            if !text.isEmpty { text.removeAll(keepingCapacity: true) }
+        }
+
+        /// The latest waiting version of the alert.
+        subscript(fingerprint: FingerprintKey) -> InboxAlert? {
+            get {
+                switch fingerprint {
+                case .hex(let v): return hex[v]
+                case .text(let s): return text[s]
+                }
+            }
+            set {
+                switch fingerprint {
+                case .hex(let v): hex[v] = newValue
+                case .text(let s): text[s] = newValue
+                }
+            }
+        }
     }
 
     let inboxLimit: Int
     let mergeChunk: Int
     @exclusivity(unchecked) private(set) var openByKey: [String: IncidentRecord] = [:]
-    /// Alerts waiting in the log. nil: not known (at start and after a rollback); `load` reads it back.
-    @exclusivity(unchecked) private var inbox: [AlertKey: InboxAlert]?
+    /// Whether `waiting` knows the log: not at start and after a rollback, until `load` read it back.
+    @exclusivity(unchecked) private var logKnown = false
+    /// Per incident, its records waiting in the log.
     @exclusivity(unchecked) private var waiting: [Int: Waiting] = [:]
+    /// The incident `waiting` was last asked about, and its records: an alert's lookup, its save
+    /// and its timeline entry ask about the same incident one after the other.
+    @exclusivity(unchecked) private var lastWaiting: (incident: Int, records: Waiting)?
+    /// Filed incidents' records, emptied for the next incident that gets any (at most `spareLimit`).
+    @exclusivity(unchecked) private var spare: [Waiting] = []
+    private let spareLimit = 256
     @exclusivity(unchecked) private var waitingRecords = 0
     /// The log row this transaction's records go to; `pending` holds its bytes until `flush`.
     @exclusivity(unchecked) private(set) var nextLog: Int64 = 1
@@ -147,8 +194,6 @@ final class WriterState: @unchecked Sendable {
     @exclusivity(unchecked) private var front: Int64 = 0
     /// A filing happened since the front was last looked for (only a filing can advance it).
     @exclusivity(unchecked) private var filedSinceFront = true
-    /// Firing alerts of the incident counted in the log minus those they replaced in the chunks.
-    @exclusivity(unchecked) private var firingDelta: [Int: Int] = [:]
     /// Per incident, its alerts in the chunks (read on first use, then kept up by filings;
     /// forgotten when it resolves). At most `movedLimit` alerts are kept (about 50 bytes each
     /// with Alertmanager's fingerprints, 140 with long string ones):
@@ -166,8 +211,9 @@ final class WriterState: @unchecked Sendable {
     func rolledBack() {
         knownNew = nil
         openByKey.removeAll()
-        inbox = nil
+        logKnown = false
         waiting.removeAll()
+        lastWaiting = nil
         moved.removeAll()
         movedCount = 0
         pending.removeAll()
@@ -218,7 +264,7 @@ final class WriterState: @unchecked Sendable {
     /// At the start of every write transaction: knows the log, files part of it when too much
     /// waits, and moves the front.
     func maintain(_ db: Database) throws {
-        if inbox == nil || !pending.isEmpty { try reload(db) }
+        if !logKnown || !pending.isEmpty { try reload(db) }
         if inboxLimit == 0 {
             if waitingRecords > 0 { try fileAll(db) }
             return
@@ -251,7 +297,7 @@ final class WriterState: @unchecked Sendable {
 
     /// Files every waiting record (tests; inbox limit 0).
     func fileAll(_ db: Database) throws {
-        if inbox == nil || !pending.isEmpty { try reload(db) }
+        if !logKnown || !pending.isEmpty { try reload(db) }
         for incident in waiting.keys.sorted() { try file(db, incident) }
         try advanceFront(db)
     }
@@ -287,7 +333,6 @@ final class WriterState: @unchecked Sendable {
         try rows(db, "SELECT id FROM log_front", { _ in }) { h in front = sqlite3_column_int64(h, 0) }
         var last: Int64 = 0
         try rows(db, "SELECT MAX(id) FROM ingest_log", { _ in }) { h in last = sqlite3_column_int64(h, 0) }
-        var found: [AlertKey: InboxAlert] = [:]
         var byIncident: [Int: Waiting] = [:]
         try rows(db, "SELECT id, data FROM ingest_log WHERE id >= ? ORDER BY id", { h in sqlite3_bind_int64(h, 1, front) }) { h in
             let log = sqlite3_column_int64(h, 0)
@@ -297,29 +342,32 @@ final class WriterState: @unchecked Sendable {
                 w.noteRecord(in: log)
                 if r.isAlert {
                     let (fp, firing) = try IngestLog.alertHead(r.bytes)
-                    let key = AlertKey(incident: r.incident, fingerprint: FingerprintKey(fp))
-                    if found[key] == nil { w.fingerprints.append(key.fingerprint) }
-                    found[key] = InboxAlert(ref: r.ref, firing: firing, firingMoved: false)
+                    let key = FingerprintKey(fp)
+                    if w[key] == nil { w.fingerprints.append(key) }
+                    w[key] = InboxAlert(ref: r.ref, firing: firing, firingMoved: false)
                 } else {
                     w.timeline.append(r.ref)
                 }
                 byIncident[r.incident] = w
             }
         }
-        var delta: [Int: Int] = [:]
-        for (key, a) in found {
-            let before = try movedAlert(db, incident: key.incident, fingerprint: key.fingerprint)?.firing ?? false
-            found[key]!.firingMoved = before
-            delta[key.incident, default: 0] += (a.firing ? 1 : 0) - (before ? 1 : 0)
+        for (incident, w) in byIncident {
+            for fp in w.fingerprints {
+                guard var a = w[fp] else { continue }
+                let before = try movedAlert(db, incident: incident, fingerprint: fp)?.firing ?? false
+                a.firingMoved = before
+                w[fp] = a
+                w.firingDelta += (a.firing ? 1 : 0) - (before ? 1 : 0)
+            }
         }
-        inbox = found
+        logKnown = true
         waiting = byIncident
+        lastWaiting = nil
         waitingRecords = byIncident.values.reduce(0) { $0 + $1.count }
         self.front = front
         filedSinceFront = true
         nextLog = last + 1
         pending.removeAll()
-        firingDelta = delta
     }
 
     /// Files every waiting record of the incident into its chunks, in arrival order, and notes
@@ -327,6 +375,7 @@ final class WriterState: @unchecked Sendable {
     /// of it still waiting.
     private func file(_ db: Database, _ incident: Int) throws {
         knownNew = nil
+        if lastWaiting?.incident == incident { lastWaiting = nil }
         guard let w = waiting.removeValue(forKey: incident) else { return }
         waitingRecords -= w.count
         filedSinceFront = true
@@ -350,15 +399,23 @@ final class WriterState: @unchecked Sendable {
                 chunk = Chunks.Writer()
                 inChunk.removeAll(keepingCapacity: true)
             }
+            // The incident's waiting alerts (and their firing delta) go with `w`: once filed, the
+            // chunks count them (and `known`, kept up above).
             for fp in w.fingerprints {
-                guard let a = inbox!.removeValue(forKey: AlertKey(incident: incident, fingerprint: fp)) else { continue }
+                guard let a = w[fp] else { continue }
                 chunk.alert(fingerprint: fp, firing: a.firing, at: a.ref)
                 inChunk.append((fp, a.firing))
-                firingDelta[incident, default: 0] -= (a.firing ? 1 : 0) - (a.firingMoved ? 1 : 0)
                 if chunk.count >= Chunks.alertsPerChunk { try flush() }
             }
             try flush()
-            if firingDelta[incident] == 0 { firingDelta[incident] = nil }
+        }
+        defer {
+            // Kept only with room for a usual incident's alerts: a spare held for an incident that
+            // once had thousands waiting would hold their room for good.
+            if spare.count < spareLimit, w.fingerprints.count <= 64 {
+                w.clear()
+                spare.append(w)
+            }
         }
         if !w.timeline.isEmpty {
             var chunk = Chunks.Writer()
@@ -405,26 +462,26 @@ final class WriterState: @unchecked Sendable {
 
     /// Firing alerts of the incident, the waiting ones included.
     func firingCount(_ db: Database, of incident: Int) throws -> Int {
-        try movedAlerts(db, incident).firing + (firingDelta[incident] ?? 0)
+        try movedAlerts(db, incident).firing + (records(of: incident)?.firingDelta ?? 0)
     }
 
     /// Where the incident's waiting alerts' latest versions are, in the order they first came
     /// (nil: not known yet).
     func waitingAlerts(of incident: Int) -> [Chunks.Ref]? {
-        guard let inbox else { return nil }
-        guard let w = waiting[incident] else { return [] }
-        return w.fingerprints.compactMap { inbox[AlertKey(incident: incident, fingerprint: $0)]?.ref }
+        guard logKnown else { return nil }
+        guard let w = records(of: incident) else { return [] }
+        return w.fingerprints.compactMap { w[$0]?.ref }
     }
 
     /// The incident's waiting timeline records, oldest first (nil: not known yet).
     func waitingTimeline(of incident: Int) -> [Chunks.Ref]? {
-        guard inbox != nil else { return nil }
-        return waiting[incident]?.timeline ?? []
+        guard logKnown else { return nil }
+        return records(of: incident)?.timeline ?? []
     }
 
     /// Where the alert's latest version waits in the log, if it does.
     func waitingRef(incident: Int, fingerprint: FingerprintKey) -> Chunks.Ref? {
-        inbox?[AlertKey(incident: incident, fingerprint: fingerprint)]?.ref
+        logKnown ? records(of: incident)?[fingerprint]?.ref : nil
     }
 
     /// Reads records by ref, this transaction's unwritten row included.
@@ -452,14 +509,14 @@ final class WriterState: @unchecked Sendable {
             IngestLog.appendAlert(into: &pending, incident: incident, fingerprint: fingerprint, firing: firing, body: b)
         }
         let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
-        if !isKnownNew, let existing = inbox![key] {
-            firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
-            inbox![key] = InboxAlert(ref: ref, firing: firing, firingMoved: existing.firingMoved)
+        let w = waitingList(of: incident)
+        if !isKnownNew, let existing = w[key.fingerprint] {
+            w.firingDelta += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
+            w[key.fingerprint] = InboxAlert(ref: ref, firing: firing, firingMoved: existing.firingMoved)
         } else {
-            let before = isKnownNew ? false : try movedAlert(db, incident: key.incident, fingerprint: key.fingerprint)?.firing ?? false
-            inbox![key] = InboxAlert(ref: ref, firing: firing, firingMoved: before)
-            firingDelta[key.incident, default: 0] += (firing ? 1 : 0) - (before ? 1 : 0)
-            let w = waitingList(of: key.incident)
+            let before = isKnownNew ? false : try movedAlert(db, incident: incident, fingerprint: key.fingerprint)?.firing ?? false
+            w[key.fingerprint] = InboxAlert(ref: ref, firing: firing, firingMoved: before)
+            w.firingDelta += (firing ? 1 : 0) - (before ? 1 : 0)
             w.fingerprints.append(key.fingerprint)
             w.noteRecord(in: nextLog)
             waitingRecords += 1
@@ -488,11 +545,20 @@ final class WriterState: @unchecked Sendable {
         waitingRecords += 1
     }
 
+    /// The incident's waiting records, if it has any.
+    @inline(__always) private func records(of incident: Int) -> Waiting? {
+        if let last = lastWaiting, last.incident == incident { return last.records }
+        guard let w = waiting[incident] else { return nil }
+        lastWaiting = (incident, w)
+        return w
+    }
+
     /// The incident's waiting records, made empty when it has none.
     @inline(__always) private func waitingList(of incident: Int) -> Waiting {
-        if let w = waiting[incident] { return w }
-        let w = Waiting()
+        if let w = records(of: incident) { return w }
+        let w = spare.popLast() ?? Waiting()
         waiting[incident] = w
+        lastWaiting = (incident, w)
         return w
     }
 }
