@@ -184,6 +184,8 @@ final class WriterState: @unchecked Sendable {
     /// Filed incidents' records, emptied for the next incident that gets any (at most `spareLimit`).
     @exclusivity(unchecked) private var spare: [Waiting] = []
     private let spareLimit = 256
+    /// The most records (alerts and timeline entries) a filed incident may have had to be kept.
+    private let spareRecords = 128
     @exclusivity(unchecked) private var waitingRecords = 0
     /// The log row this transaction's records go to; `pending` holds its bytes until `flush`.
     @exclusivity(unchecked) private(set) var nextLog: Int64 = 1
@@ -377,6 +379,14 @@ final class WriterState: @unchecked Sendable {
         knownNew = nil
         if lastWaiting?.incident == incident { lastWaiting = nil }
         guard let w = waiting.removeValue(forKey: incident) else { return }
+        defer {
+            // Kept for the next incident only when small: a spare held for an incident that once
+            // had thousands of records waiting would hold their room for good.
+            if spare.count < spareLimit, w.count <= spareRecords {
+                w.clear()
+                spare.append(w)
+            }
+        }
         waitingRecords -= w.count
         filedSinceFront = true
         if !w.fingerprints.isEmpty {
@@ -408,14 +418,6 @@ final class WriterState: @unchecked Sendable {
                 if chunk.count >= Chunks.alertsPerChunk { try flush() }
             }
             try flush()
-        }
-        defer {
-            // Kept only with room for a usual incident's alerts: a spare held for an incident that
-            // once had thousands waiting would hold their room for good.
-            if spare.count < spareLimit, w.fingerprints.count <= 64 {
-                w.clear()
-                spare.append(w)
-            }
         }
         if !w.timeline.isEmpty {
             var chunk = Chunks.Writer()
@@ -500,8 +502,8 @@ final class WriterState: @unchecked Sendable {
 
     /// Saves an alert version: `body` appends its stored JSON to the bytes it is given.
     func save(_ db: Database, incident: Int, fingerprint: String, firing: Bool, body: (inout [UInt8]) -> Void) throws {
-        let key = AlertKey(incident: incident, fingerprint: FingerprintKey(fingerprint))
-        let isKnownNew = knownNew == key
+        let fp = FingerprintKey(fingerprint)
+        let isKnownNew = knownNew == AlertKey(incident: incident, fingerprint: fp)
         knownNew = nil
         scratch.removeAll(keepingCapacity: true)
         body(&scratch)
@@ -510,14 +512,14 @@ final class WriterState: @unchecked Sendable {
         }
         let ref = Chunks.Ref(log: nextLog, offset: offset, length: length)
         let w = waitingList(of: incident)
-        if !isKnownNew, let existing = w[key.fingerprint] {
+        if !isKnownNew, let existing = w[fp] {
             w.firingDelta += (firing ? 1 : 0) - (existing.firing ? 1 : 0)
-            w[key.fingerprint] = InboxAlert(ref: ref, firing: firing, firingMoved: existing.firingMoved)
+            w[fp] = InboxAlert(ref: ref, firing: firing, firingMoved: existing.firingMoved)
         } else {
-            let before = isKnownNew ? false : try movedAlert(db, incident: incident, fingerprint: key.fingerprint)?.firing ?? false
-            w[key.fingerprint] = InboxAlert(ref: ref, firing: firing, firingMoved: before)
+            let before = isKnownNew ? false : try movedAlert(db, incident: incident, fingerprint: fp)?.firing ?? false
+            w[fp] = InboxAlert(ref: ref, firing: firing, firingMoved: before)
             w.firingDelta += (firing ? 1 : 0) - (before ? 1 : 0)
-            w.fingerprints.append(key.fingerprint)
+            w.fingerprints.append(fp)
             w.noteRecord(in: nextLog)
             waitingRecords += 1
         }
